@@ -1,0 +1,30 @@
+/*
+ * alloc.c - allocation off the fast path: alignments above 16, huge
+ * sizes, zeroing.
+ *
+ * Alignment up to 64 KiB comes free from the size classes: every page's
+ * data starts 64 KiB-aligned, and rounding the size up to a multiple of
+ * the alignment selects a class whose block size is itself a multiple of
+ * it (proof: class sizes between 2^k and 2^(k+1) are multiples of
+ * 2^(k-3); a multiple of `align` in that range is either a class size
+ * itself or `align` divides the class spacing).  Larger alignments and
+ * sizes become huge mappings.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fast_path.h"
+
+void *_ox_alloc_generic(size_t size, size_t align, bool zero) {
+  if (align <= OX_CLASS_ALIGN_MAX && size <= OX_LARGE_MAX) {
+    size_t rounded = size;
+    if (align > OX_MIN_ALIGN) {
+      rounded = (size + align - 1) & ~(align - 1);
+      if (rounded == 0) rounded = align;
+    }
+    void *p = _ox_alloc_class(rounded);
+    if (p && zero) memset(p, 0, size);
+    return p;
+  }
+  return _ox_huge_alloc(size, align, zero);
+}

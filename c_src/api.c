@@ -1,0 +1,59 @@
+/*
+ * api.c - the ox_ malloc family (include/oxalloc.h).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fast_path.h"
+#include "oxalloc.h"
+
+OX_PUBLIC void *ox_malloc(size_t size) {
+  if (OX_LIKELY(size <= OX_LARGE_MAX)) return _ox_alloc_class(size);
+  return _ox_alloc_generic(size, OX_MIN_ALIGN, false);
+}
+
+OX_PUBLIC void *ox_calloc(size_t count, size_t size) {
+  size_t total;
+  if (__builtin_mul_overflow(count, size, &total)) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  return _ox_alloc_generic(total, OX_MIN_ALIGN, true);
+}
+
+OX_PUBLIC void *ox_realloc(void *ptr, size_t size) {
+  if (ptr == NULL) return ox_malloc(size);
+  if (size == 0) { /* glibc: free and return NULL */
+    ox_free(ptr);
+    return NULL;
+  }
+  return _ox_realloc(ptr, SIZE_MAX, size, OX_MIN_ALIGN);
+}
+
+OX_PUBLIC void ox_free(void *ptr) { _ox_free(ptr); }
+
+OX_PUBLIC void ox_free_sized(void *ptr, size_t size) {
+  if (ptr) _ox_free_sized(ptr, size, OX_MIN_ALIGN);
+}
+
+OX_PUBLIC void ox_free_aligned_sized(void *ptr, size_t alignment, size_t size) {
+  if (ptr) _ox_free_sized(ptr, size, alignment);
+}
+
+OX_PUBLIC void *ox_aligned_alloc(size_t alignment, size_t size) {
+  if (!_ox_is_pow2(alignment)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return _ox_alloc_generic(size, alignment, false);
+}
+
+OX_PUBLIC size_t ox_usable_size(const void *ptr) {
+  ox_segment_t *seg = _ox_segment_lookup(ptr);
+  return seg ? _ox_usable_size_in(seg, ptr) : 0;
+}
+
+OX_PUBLIC bool ox_owns(const void *ptr) {
+  ox_segment_t *seg = _ox_segment_lookup(ptr);
+  return seg && (uintptr_t)ptr - (uintptr_t)seg < seg->map_size;
+}

@@ -1,0 +1,77 @@
+/*
+ * fast_path.h - the inline allocation and free paths every front end
+ * (rust_api.c, api.c) is built from.
+ *
+ *   rust_alloc / ox_malloc                  rust_dealloc / ox_free
+ *     size <= 512 KiB, align <= 16?           ptr -> segment (mask when the
+ *       class = f(size)     (~6 insns)          layout says "class block",
+ *       page = heap->direct[class]              map look-up otherwise)
+ *       block = page->free; pop                 segment->heap == my heap?
+ *       NULL? -> _ox_alloc_slow (page.c)          push on page->local_free
+ *     else _ox_alloc_generic (alloc.c)            --used == 0 or page full?
+ *                                                   -> _ox_page_after_free
+ *                                               else _ox_free_generic
+ *                                                   (remote, huge: free.c)
+ *
+ * A thread without a heap points at the empty heap, whose pages have no
+ * free block: its first allocation takes the slow path, which sets the
+ * heap up; no "initialised?" test on the fast path.
+ */
+#ifndef OX_FAST_PATH_H
+#define OX_FAST_PATH_H
+
+#include "internal.h"
+#include "size_class.h"
+
+/* A class block of `size` (<= OX_LARGE_MAX) bytes, 16-aligned. */
+OX_INLINE void *_ox_alloc_class(size_t size) {
+  ox_heap_t *heap = _ox_tl_heap;
+  unsigned cls = _ox_size_class(size);
+  ox_page_t *page = heap->direct[cls];
+  ox_block_t *block = page->free;
+  if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
+  page->free = block->next;
+  page->used++;
+  return block;
+}
+
+OX_INLINE bool _ox_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+/* Free a block of a known live segment. */
+OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  if (OX_LIKELY(seg->heap == _ox_tl_heap)) {
+    ox_block_t *block = p;
+    block->next = page->local_free;
+    page->local_free = block;
+    if (OX_UNLIKELY(--page->used == 0 || page->in_full)) _ox_page_after_free(seg->heap, page);
+    return;
+  }
+  _ox_free_generic(seg, p);
+}
+
+/* Free any pointer: NULL is ignored, a pointer oxalloc does not manage is
+ * reported, never followed. */
+OX_INLINE void _ox_free(void *p) {
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  if (OX_UNLIKELY(seg == NULL)) {
+    if (p) _ox_free_foreign(p);
+    return;
+  }
+  _ox_check_free(seg, p);
+  _ox_free_in(seg, p);
+}
+
+/* Free with the layout the block was allocated with.  A layout that can
+ * only be a class block lets the segment come from masking the pointer. */
+OX_INLINE void _ox_free_sized(void *p, size_t size, size_t align) {
+  if (OX_LIKELY(size <= OX_LARGE_MAX && align <= OX_CLASS_ALIGN_MAX)) {
+    ox_segment_t *seg = _ox_segment_of_class_block(p);
+    _ox_check_layout(seg, p, size, align);
+    _ox_free_in(seg, p);
+    return;
+  }
+  _ox_free(p);
+}
+
+#endif /* OX_FAST_PATH_H */

@@ -1,0 +1,126 @@
+/*
+ * heap.c - per-thread heaps: creation, adoption of heaps left by exited
+ * threads, thread exit, and frees arriving from other threads.
+ *
+ * Heaps are never unmapped.  A thread that exits marks its heap ABANDONED
+ * (keeping the pages that still hold live blocks); the next new thread
+ * adopts it whole, and until then any thread that frees into it or needs
+ * memory collects it.  So nothing a thread owned is lost, and a remote
+ * free can always push onto the owner's list without a lock.
+ */
+#include <pthread.h>
+#include <sched.h>
+
+#include "internal.h"
+
+__thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec"))) = &_ox_empty_heap;
+
+/* The empty page has no free block, so every allocation through the empty
+ * heap falls into the slow path, which sets the thread's heap up. */
+ox_page_t _ox_empty_page;
+ox_heap_t _ox_empty_heap = {.direct = {[0 ... OX_CLASS_COUNT - 1] = &_ox_empty_page}};
+
+static _Atomic(ox_heap_t *) all_heaps;
+static pthread_key_t exit_key;
+static _Atomic int exit_key_state; /* 0 none, 1 creating, 2 ready */
+
+static void heap_thread_exit(void *arg);
+
+static void exit_key_init(void) {
+  int expected = 0;
+  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 2) return;
+  if (atomic_compare_exchange_strong(&exit_key_state, &expected, 1)) {
+    pthread_key_create(&exit_key, heap_thread_exit);
+    atomic_store_explicit(&exit_key_state, 2, memory_order_release);
+    return;
+  }
+  while (atomic_load_explicit(&exit_key_state, memory_order_acquire) != 2) sched_yield();
+}
+
+static bool heap_try_claim(ox_heap_t *heap, int new_state) {
+  int expected = OX_HEAP_ABANDONED;
+  return atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_ABANDONED &&
+         atomic_compare_exchange_strong(&heap->state, &expected, new_state);
+}
+
+static ox_heap_t *heap_adopt(void) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all)
+    if (heap_try_claim(h, OX_HEAP_ACTIVE)) return h;
+  return NULL;
+}
+
+static ox_heap_t *heap_create(void) {
+  size_t bytes = (sizeof(ox_heap_t) + _ox_os_page_size() - 1) & ~(_ox_os_page_size() - 1);
+  ox_heap_t *heap = _ox_os_map(bytes);
+  if (!heap) return NULL;
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) heap->direct[c] = &_ox_empty_page;
+  atomic_store_explicit(&heap->state, OX_HEAP_ACTIVE, memory_order_relaxed);
+  ox_heap_t *head = atomic_load_explicit(&all_heaps, memory_order_relaxed);
+  do {
+    heap->next_all = head;
+  } while (!atomic_compare_exchange_weak_explicit(&all_heaps, &head, heap, memory_order_release,
+                                                  memory_order_relaxed));
+  return heap;
+}
+
+ox_heap_t *_ox_heap_for_thread(void) {
+  _ox_process_init();
+  exit_key_init();
+  ox_heap_t *heap = heap_adopt();
+  if (!heap) heap = heap_create();
+  if (!heap) return NULL;
+  _ox_tl_heap = heap;
+  /* Set after _ox_tl_heap: if this allocates, it finds the heap ready. */
+  pthread_setspecific(exit_key, heap);
+  return heap;
+}
+
+static void heap_thread_exit(void *arg) {
+  ox_heap_t *heap = arg;
+  _ox_tl_heap = &_ox_empty_heap;
+  _ox_heap_collect_remote(heap);
+  _ox_heap_release_empty_pages(heap);
+  atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+}
+
+/* ---- frees from other threads ----------------------------------------- */
+
+void _ox_heap_collect_remote(ox_heap_t *heap) {
+  if (atomic_load_explicit(&heap->remote, memory_order_relaxed) == NULL) return;
+  ox_block_t *b = atomic_exchange_explicit(&heap->remote, NULL, memory_order_acquire);
+  while (b) {
+    ox_block_t *next = b->next;
+    _ox_page_free_block(heap, _ox_segment_of_class_block(b), b);
+    b = next;
+  }
+}
+
+/* Free a class block owned by another heap: push it onto that heap's
+ * remote list, or free it at once if the heap's thread has exited. */
+void _ox_free_remote(ox_segment_t *seg, void *p) {
+  ox_heap_t *heap = seg->heap;
+  if (heap_try_claim(heap, OX_HEAP_COLLECTING)) {
+    _ox_heap_collect_remote(heap);
+    _ox_page_free_block(heap, seg, p);
+    atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+    return;
+  }
+  ox_block_t *b = p;
+  ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
+  do {
+    b->next = head;
+  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, b, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+/* Before mapping a new segment: let abandoned heaps give back what their
+ * remote frees emptied. */
+void _ox_heap_collect_abandoned(void) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
+    if (atomic_load_explicit(&h->remote, memory_order_relaxed) == NULL) continue;
+    if (!heap_try_claim(h, OX_HEAP_COLLECTING)) continue;
+    _ox_heap_collect_remote(h);
+    _ox_heap_release_empty_pages(h);
+    atomic_store_explicit(&h->state, OX_HEAP_ABANDONED, memory_order_release);
+  }
+}

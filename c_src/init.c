@@ -1,0 +1,32 @@
+/*
+ * init.c - process initialisation: options and the segment map, once,
+ * from whichever thread allocates first.  No lock (nothing for fork to
+ * inherit in a held state) and no call that may allocate.
+ */
+#include <sched.h>
+
+#include "internal.h"
+#include "oxalloc.h"
+
+#define OX_STR2(x) #x
+#define OX_STR(x) OX_STR2(x)
+
+enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
+static _Atomic int init_state;
+
+void _ox_process_init(void) {
+  int expected = INIT_NONE;
+  if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE) return;
+  if (atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+    _ox_options_init();
+    _ox_segment_map_init();
+    atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
+    return;
+  }
+  while (atomic_load_explicit(&init_state, memory_order_acquire) != INIT_DONE) sched_yield();
+}
+
+/* The version lives in include/oxalloc.h alone; everything else derives it. */
+OX_PUBLIC const char *ox_version(void) {
+  return OX_STR(OXALLOC_VERSION_MAJOR) "." OX_STR(OXALLOC_VERSION_MINOR) "." OX_STR(OXALLOC_VERSION_PATCH);
+}

@@ -1,0 +1,116 @@
+/*
+ * internal.h - cross-file prototypes, grouped by the file that defines them.
+ * Everything here is hidden (the library builds with -fvisibility=hidden).
+ */
+#ifndef OX_INTERNAL_H
+#define OX_INTERNAL_H
+
+#include "types.h"
+
+/* ---- os.c: the only file that makes system calls ---------------------- */
+size_t _ox_os_page_size(void);
+void *_ox_os_map(size_t size);                 /* RW, zeroed; NULL on failure */
+void *_ox_os_reserve(size_t size);             /* PROT_NONE placeholder */
+bool _ox_os_unmap(void *p, size_t size);
+void _ox_os_purge(void *p, size_t size);       /* give pages back, keep mapping */
+bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
+bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
+uint64_t _ox_os_now_ms(void);
+void _ox_os_write_stderr(const char *s, size_t n);
+_Noreturn void _ox_os_abort(void);
+const char *_ox_os_getenv(const char *name);
+
+/* ---- diag.c: messages without allocating -------------------------------- */
+/* One line on stderr: "oxalloc: <what> <ptr in hex>" (ptr omitted if NULL). */
+void _ox_warn(const char *what, const void *ptr);
+_Noreturn void _ox_fatal(const char *what, const void *ptr);
+/* Format helpers for longer messages (checked build). */
+size_t _ox_fmt_str(char *buf, size_t pos, size_t cap, const char *s);
+size_t _ox_fmt_hex(char *buf, size_t pos, size_t cap, uintptr_t v);
+size_t _ox_fmt_dec(char *buf, size_t pos, size_t cap, uintptr_t v);
+
+/* ---- options.c ---------------------------------------------------------- */
+typedef enum {
+  OX_OPT_PURGE_DELAY_MS,   /* delay before unused pages go back to the OS */
+  OX_OPT_SEGMENT_CACHE,    /* empty 4 MiB segments kept for reuse */
+  OX_OPT_HUGE_CACHE_MB,    /* bytes of freed huge blocks kept for reuse */
+  OX_OPT_VERBOSE,          /* warnings on stderr */
+  OX_OPT_COUNT
+} ox_option_id;
+void _ox_options_init(void);
+long _ox_option(ox_option_id id);
+
+/* ---- init.c ------------------------------------------------------------- */
+/* Once per process, before the first segment; never calls malloc. */
+void _ox_process_init(void);
+
+/* ---- segment.c ---------------------------------------------------------- */
+void _ox_segment_map_init(void);
+void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val);
+ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
+void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
+void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
+void _ox_segment_cache_purge(uint64_t now, bool force);
+uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size);
+
+/* ---- page.c ------------------------------------------------------------- */
+void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
+void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
+void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
+void _ox_heap_release_empty_pages(ox_heap_t *heap);
+
+/* ---- heap.c ------------------------------------------------------------- */
+extern __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec")));
+extern ox_heap_t _ox_empty_heap;
+extern ox_page_t _ox_empty_page;
+ox_heap_t *_ox_heap_for_thread(void);          /* creates or adopts one */
+void _ox_heap_collect_remote(ox_heap_t *heap);
+void _ox_free_remote(ox_segment_t *seg, void *p);
+void _ox_heap_collect_abandoned(void);
+
+/* ---- huge.c ------------------------------------------------------------- */
+void *_ox_huge_alloc(size_t size, size_t align, bool zero);
+void _ox_huge_free(ox_segment_t *seg);
+void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size);
+void _ox_huge_cache_purge(uint64_t now, bool force);
+
+/* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
+void *_ox_alloc_generic(size_t size, size_t align, bool zero);
+void _ox_free_generic(ox_segment_t *seg, void *p);
+void _ox_free_foreign(const void *p);
+void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
+size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
+
+/* ---- checked.c: verification in the checked build (no-ops otherwise) ---- */
+#if OX_CHECKED
+void _ox_check_free(ox_segment_t *seg, const void *p);
+void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align);
+#else
+OX_INLINE void _ox_check_free(ox_segment_t *seg, const void *p) { (void)seg; (void)p; }
+OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
+  (void)seg; (void)p; (void)size; (void)align;
+}
+#endif
+
+/* ---- the segment map (segment.c) and pointer -> segment/page ----------- */
+#define OX_MAP_ENTRIES ((uintptr_t)1 << (47 - OX_SEGMENT_SHIFT))
+extern _Atomic(ox_segment_t *) *_ox_segment_map;
+
+/* The segment holding `p`, or NULL when oxalloc does not manage `p`. */
+OX_INLINE ox_segment_t *_ox_segment_lookup(const void *p) {
+  uintptr_t idx = (uintptr_t)p >> OX_SEGMENT_SHIFT;
+  _Atomic(ox_segment_t *) *map = _ox_segment_map;
+  if (OX_UNLIKELY(idx >= OX_MAP_ENTRIES || map == NULL)) return NULL;
+  return atomic_load_explicit(&map[idx], memory_order_relaxed);
+}
+
+/* The segment of a class block (SMALL/MEDIUM/LARGE): its aligned base. */
+OX_INLINE ox_segment_t *_ox_segment_of_class_block(const void *p) {
+  return (ox_segment_t *)((uintptr_t)p & ~(uintptr_t)OX_SEGMENT_MASK);
+}
+
+OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
+  return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift];
+}
+
+#endif /* OX_INTERNAL_H */

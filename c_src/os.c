@@ -1,0 +1,102 @@
+/*
+ * os.c - the operating-system layer: every system call oxalloc makes.
+ *
+ * Each function keeps errno as it found it (free() must preserve errno
+ * even when munmap fails) and reports failure by its return value.  In
+ * builds with OX_FAULT_INJECTION, ox_test_fail_os_after(n) makes the n-th
+ * following map/remap call fail, so tests can reach every failure path.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#if OX_FAULT_INJECTION
+static _Atomic long fail_countdown;
+
+OX_PUBLIC void ox_test_fail_os_after(long n) { atomic_store(&fail_countdown, n); }
+
+static bool injected_failure(void) {
+  long n = atomic_load(&fail_countdown);
+  while (n > 0) {
+    if (atomic_compare_exchange_weak(&fail_countdown, &n, n - 1)) return n == 1;
+  }
+  return false;
+}
+#else
+static inline bool injected_failure(void) { return false; }
+#endif
+
+size_t _ox_os_page_size(void) {
+  static size_t page_size;
+  if (page_size == 0) page_size = (size_t)sysconf(_SC_PAGESIZE);
+  return page_size;
+}
+
+static void *map_with(size_t size, int prot) {
+  if (injected_failure()) return NULL;
+  int saved = errno;
+  void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  errno = saved;
+  return p == MAP_FAILED ? NULL : p;
+}
+
+void *_ox_os_map(size_t size) { return map_with(size, PROT_READ | PROT_WRITE); }
+
+void *_ox_os_reserve(size_t size) { return map_with(size, PROT_NONE); }
+
+bool _ox_os_unmap(void *p, size_t size) {
+  int saved = errno;
+  bool ok = munmap(p, size) == 0;
+  errno = saved;
+  return ok;
+}
+
+void _ox_os_purge(void *p, size_t size) {
+  int saved = errno;
+  madvise(p, size, MADV_DONTNEED);
+  errno = saved;
+}
+
+bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size) {
+  if (new_size > old_size && injected_failure()) return false;
+  int saved = errno;
+  void *q = mremap(p, old_size, new_size, 0);
+  errno = saved;
+  return q != MAP_FAILED;
+}
+
+/* Move the mapping to `dest`, replacing what is mapped there (a reservation
+ * made with _ox_os_reserve).  The pages move without being copied. */
+bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest) {
+  if (injected_failure()) return false;
+  int saved = errno;
+  void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+  errno = saved;
+  return q != MAP_FAILED;
+}
+
+uint64_t _ox_os_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void _ox_os_write_stderr(const char *s, size_t n) {
+  int saved = errno;
+  while (n > 0) {
+    ssize_t w = write(2, s, n);
+    if (w <= 0) break;
+    s += w;
+    n -= (size_t)w;
+  }
+  errno = saved;
+}
+
+_Noreturn void _ox_os_abort(void) { abort(); }
+
+/* getenv reads environ in place and never allocates. */
+const char *_ox_os_getenv(const char *name) { return getenv(name); }

@@ -1,0 +1,197 @@
+/*
+ * page.c - the allocation slow path and everything a heap does with its
+ * pages: per-class page queues, carving blocks out of fresh pages,
+ * merging locally freed blocks, moving pages to and from the full list,
+ * and retiring pages whose blocks are all free.
+ */
+#include <errno.h>
+
+#include "internal.h"
+#include "size_class.h"
+
+/* Carve at most this many bytes of a fresh page per slow-path visit, so
+ * that memory is touched only as it is used. */
+#define EXTEND_BYTES (16 * OX_KiB)
+#define EXTEND_MIN_BLOCKS 4
+/* Slow-path calls between two looks at the clock for purging. */
+#define PURGE_CHECK_INTERVAL 32
+
+/* ---- page queues --------------------------------------------------------- */
+
+static void queue_sync_direct(ox_heap_t *heap, unsigned cls) {
+  ox_page_t *first = heap->queue[cls].first;
+  heap->direct[cls] = first ? first : &_ox_empty_page;
+}
+
+static void queue_unlink(ox_page_queue_t *q, ox_page_t *page) {
+  if (page->prev) page->prev->next = page->next;
+  else q->first = page->next;
+  if (page->next) page->next->prev = page->prev;
+  else q->last = page->prev;
+  page->next = page->prev = NULL;
+}
+
+static void queue_push_front(ox_page_queue_t *q, ox_page_t *page) {
+  page->prev = NULL;
+  page->next = q->first;
+  if (q->first) q->first->prev = page;
+  else q->last = page;
+  q->first = page;
+}
+
+static void queue_push_back(ox_page_queue_t *q, ox_page_t *page) {
+  page->next = NULL;
+  page->prev = q->last;
+  if (q->last) q->last->next = page;
+  else q->first = page;
+  q->last = page;
+}
+
+static void page_to_full(ox_heap_t *heap, ox_page_t *page) {
+  queue_unlink(&heap->queue[page->class_idx], page);
+  queue_push_back(&heap->full, page);
+  page->in_full = 1;
+}
+
+static void page_unfull(ox_heap_t *heap, ox_page_t *page) {
+  queue_unlink(&heap->full, page);
+  page->in_full = 0;
+  queue_push_back(&heap->queue[page->class_idx], page);
+  queue_sync_direct(heap, page->class_idx);
+}
+
+/* ---- blocks ---------------------------------------------------------------- */
+
+/* Link the next run of never-used blocks into the (empty) free list. */
+static void page_extend(ox_page_t *page) {
+  uint32_t left = page->reserved - page->capacity;
+  if (left == 0) return;
+  size_t bsize = page->block_size;
+  uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
+  if (n < EXTEND_MIN_BLOCKS) n = EXTEND_MIN_BLOCKS;
+  if (n > left) n = left;
+  uint8_t *first = page->start + (size_t)page->capacity * bsize;
+  uint8_t *b = first;
+  for (uint32_t i = 1; i < n; i++, b += bsize) ((ox_block_t *)b)->next = (ox_block_t *)(b + bsize);
+  ((ox_block_t *)b)->next = NULL;
+  page->free = (ox_block_t *)first;
+  page->capacity += n;
+}
+
+/* Make `free` non-empty if the page has any block to give. */
+static bool page_refill(ox_page_t *page) {
+  if (!page->free) {
+    page->free = page->local_free;
+    page->local_free = NULL;
+  }
+  if (!page->free) page_extend(page);
+  return page->free != NULL;
+}
+
+static void *page_pop(ox_page_t *page) {
+  ox_block_t *b = page->free;
+  page->free = b->next;
+  page->used++;
+  return b;
+}
+
+/* ---- the slow path --------------------------------------------------------- */
+
+static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
+  ox_page_queue_t *q = &heap->queue[cls];
+  ox_page_t *page = q->first;
+  while (page) {
+    ox_page_t *next = page->next;
+    if (page_refill(page)) {
+      if (page != q->first) {
+        queue_unlink(q, page);
+        queue_push_front(q, page);
+        queue_sync_direct(heap, cls);
+      }
+      return page;
+    }
+    page_to_full(heap, page);
+    page = next;
+  }
+  page = _ox_segment_page_alloc(heap, cls);
+  if (!page) return NULL;
+  page_extend(page);
+  queue_push_front(q, page);
+  queue_sync_direct(heap, cls);
+  return page;
+}
+
+static void heap_maintenance(ox_heap_t *heap) {
+  _ox_heap_collect_remote(heap);
+  if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
+  uint64_t now = _ox_os_now_ms();
+  if (now < heap->next_purge_ms) return;
+  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
+  heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
+  _ox_segment_purge(heap, now, false);
+  _ox_segment_cache_purge(now, false);
+  _ox_huge_cache_purge(now, false);
+}
+
+/* Reached when the class's current page has no free block (and, through
+ * the empty heap, on a thread's first allocation). */
+OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
+  if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
+    heap = _ox_heap_for_thread();
+    if (!heap) goto out_of_memory;
+    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
+  }
+  heap_maintenance(heap);
+  ox_page_t *page = find_page(heap, cls);
+  if (!page) goto out_of_memory;
+  return page_pop(page);
+out_of_memory:
+  errno = ENOMEM;
+  return NULL;
+}
+
+/* ---- after a free ---------------------------------------------------------- */
+
+static void page_retire(ox_heap_t *heap, ox_page_t *page) {
+  ox_page_queue_t *q = &heap->queue[page->class_idx];
+  /* Keep a class's last page, so alloc/free of one block does not map and
+   * unmap a page each time. */
+  if (q->first == page && page->next == NULL) return;
+  queue_unlink(q, page);
+  queue_sync_direct(heap, page->class_idx);
+  _ox_segment_page_free(heap, page);
+}
+
+/* Called when a free left the page empty or the page was on the full list. */
+OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  if (page->in_full) page_unfull(heap, page);
+  if (page->used == 0) page_retire(heap, page);
+}
+
+/* A local free for callers off the fast path (remote-free collection). */
+void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  ox_block_t *b = p;
+  b->next = page->local_free;
+  page->local_free = b;
+  if (--page->used == 0 || page->in_full) _ox_page_after_free(heap, page);
+}
+
+/* Return every page without a live block to its segment (thread exit,
+ * collection of an abandoned heap), then purge what became free. */
+void _ox_heap_release_empty_pages(ox_heap_t *heap) {
+  for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) {
+    ox_page_queue_t *q = &heap->queue[cls];
+    ox_page_t *page = q->first;
+    while (page) {
+      ox_page_t *next = page->next;
+      if (page->used == 0) {
+        queue_unlink(q, page);
+        _ox_segment_page_free(heap, page);
+      }
+      page = next;
+    }
+    queue_sync_direct(heap, cls);
+  }
+  _ox_segment_purge(heap, _ox_os_now_ms(), false);
+}

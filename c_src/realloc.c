@@ -1,0 +1,45 @@
+/*
+ * realloc.c - resizing: in place when the block's class still fits (or
+ * the huge mapping can be resized), otherwise allocate, copy, free.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fast_path.h"
+
+/* Keep a class block for a smaller size unless it would waste 3/4 of it. */
+static bool class_block_fits(size_t usable, size_t new_size) {
+  return new_size <= usable && (new_size >= usable / 4 || usable <= 128);
+}
+
+static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
+
+/* `old_size` is the caller's size of the block, or SIZE_MAX if unknown.
+ * `align` is a power of two.  NULL/errno on failure, `p` unchanged. */
+void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  if (OX_UNLIKELY(seg == NULL)) {
+#if OX_CHECKED
+    _ox_fatal("realloc of a pointer oxalloc never allocated:", p);
+#else
+    _ox_warn("refusing realloc of a pointer oxalloc does not manage:", p);
+    errno = EINVAL;
+    return NULL;
+#endif
+  }
+  _ox_check_free(seg, p);
+  size_t usable = _ox_usable_size_in(seg, p);
+  if (seg->kind == OX_KIND_HUGE) {
+    if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, p, new_size);
+  } else if (class_block_fits(usable, new_size)) {
+    return p;
+  }
+  void *q = _ox_alloc_generic(new_size, align, false);
+  if (!q) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  memcpy(q, p, min_size(min_size(old_size, usable), new_size));
+  _ox_free_in(seg, p);
+  return q;
+}

@@ -1,0 +1,253 @@
+/*
+ * segment.c - 4 MiB segments: the global segment map, creating segments
+ * from the OS, handing their pages to heaps, a small lock-free cache of
+ * empty segments, and giving unused pages back to the OS after a delay.
+ */
+#include "internal.h"
+#include "size_class.h"
+
+/* ---- the segment map ---------------------------------------------------
+ * One entry per 4 MiB chunk of the 47-bit address space (256 MiB of
+ * address space, reserved without commitment; only the entries written
+ * ever become resident).  Entries are written only by the thread that
+ * maps or unmaps the chunk. */
+_Atomic(ox_segment_t *) *_ox_segment_map;
+
+void _ox_segment_map_init(void) {
+  _ox_segment_map = _ox_os_map(OX_MAP_ENTRIES * sizeof(*_ox_segment_map));
+}
+
+void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val) {
+  (void)seg;
+  uintptr_t first = start >> OX_SEGMENT_SHIFT;
+  uintptr_t last = (start + size - 1) >> OX_SEGMENT_SHIFT;
+  for (uintptr_t i = first; i <= last && i < OX_MAP_ENTRIES; i++)
+    atomic_store_explicit(&_ox_segment_map[i], val, memory_order_release);
+}
+
+/* ---- segments from the OS ------------------------------------------------ */
+
+static ox_segment_t *segment_map_fresh(void) {
+  if (_ox_segment_map == NULL) return NULL;
+  size_t span = 2 * OX_SEGMENT_SIZE;
+  uint8_t *raw = _ox_os_map(span);
+  if (!raw) return NULL;
+  uint8_t *base = (uint8_t *)(((uintptr_t)raw + OX_SEGMENT_MASK) & ~(uintptr_t)OX_SEGMENT_MASK);
+  if (base > raw) _ox_os_unmap(raw, (size_t)(base - raw));
+  size_t tail = (size_t)(raw + span - (base + OX_SEGMENT_SIZE));
+  if (tail) _ox_os_unmap(base + OX_SEGMENT_SIZE, tail);
+  ox_segment_t *seg = (ox_segment_t *)base;
+  _ox_segment_map_set(seg, (uintptr_t)base, OX_SEGMENT_SIZE, seg);
+  return seg;
+}
+
+static void segment_unmap(ox_segment_t *seg) {
+  _ox_segment_map_set(seg, (uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
+  _ox_os_unmap(seg, OX_SEGMENT_SIZE);
+}
+
+/* ---- the cache of empty segments (lock-free slots) ---------------------- */
+#define SEGMENT_CACHE_SLOTS 64
+static _Atomic(ox_segment_t *) segment_cache[SEGMENT_CACHE_SLOTS];
+
+static bool segment_cache_put(ox_segment_t *seg) {
+  long limit = _ox_option(OX_OPT_SEGMENT_CACHE);
+  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) return false;
+  seg->heap = NULL;
+  seg->freed_at_ms = _ox_os_now_ms();
+  for (long i = 0; i < limit && i < SEGMENT_CACHE_SLOTS; i++) {
+    ox_segment_t *expected = NULL;
+    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL &&
+        atomic_compare_exchange_strong(&segment_cache[i], &expected, seg))
+      return true;
+  }
+  return false;
+}
+
+static ox_segment_t *segment_cache_take(void) {
+  for (int i = 0; i < SEGMENT_CACHE_SLOTS; i++) {
+    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL) continue;
+    ox_segment_t *seg = atomic_exchange(&segment_cache[i], NULL);
+    if (seg) return seg;
+  }
+  return NULL;
+}
+
+/* Unmap cached segments that stayed unused for the purge delay.  A slot's
+ * segment is only read after taking it, since another thread may unmap it. */
+void _ox_segment_cache_purge(uint64_t now, bool force) {
+  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
+  for (int i = 0; i < SEGMENT_CACHE_SLOTS; i++) {
+    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL) continue;
+    ox_segment_t *seg = atomic_exchange(&segment_cache[i], NULL);
+    if (!seg) continue;
+    ox_segment_t *expected = NULL;
+    if (!force && now - seg->freed_at_ms < delay &&
+        atomic_compare_exchange_strong(&segment_cache[i], &expected, seg))
+      continue;
+    segment_unmap(seg);
+  }
+}
+
+/* ---- segment layout ------------------------------------------------------ */
+
+static const uint8_t kind_page_shift[OX_PAGED_KINDS] = {
+  [OX_KIND_SMALL] = OX_SMALL_PAGE_SHIFT,
+  [OX_KIND_MEDIUM] = OX_MEDIUM_PAGE_SHIFT,
+  [OX_KIND_LARGE] = OX_LARGE_PAGE_SHIFT,
+};
+
+/* SMALL page 0 is all header; in the other kinds page 0 holds data after
+ * the header reserve. */
+static uint32_t first_data_page(const ox_segment_t *seg) { return seg->kind == OX_KIND_SMALL; }
+
+static uint32_t data_page_count(const ox_segment_t *seg) {
+  return seg->page_count - first_data_page(seg);
+}
+
+uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
+  size_t idx = (size_t)(page - seg->pages);
+  uint8_t *start = (uint8_t *)seg + (idx << seg->page_shift);
+  size_t bytes = (size_t)1 << seg->page_shift;
+  if (idx == 0) {
+    start += OX_HEADER_RESERVE;
+    bytes -= OX_HEADER_RESERVE;
+  }
+  *size = bytes;
+  return start;
+}
+
+static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, bool fresh) {
+  seg->heap = heap;
+  seg->kind = (uint8_t)kind;
+  seg->page_shift = kind_page_shift[kind];
+  seg->page_count = (uint32_t)(OX_SEGMENT_SIZE >> seg->page_shift);
+  seg->pages_used = 0;
+  seg->in_heap_list = 0;
+  seg->next = seg->prev = NULL;
+  seg->map_size = OX_SEGMENT_SIZE;
+  seg->huge_offset = seg->huge_usable = 0;
+  for (uint32_t i = 0; i < seg->page_count; i++) {
+    ox_page_t *page = &seg->pages[i];
+    *page = (ox_page_t){0};
+    page->dirty = !fresh;
+  }
+  if (kind == OX_KIND_SMALL) seg->pages[0].in_use = 1; /* the header */
+}
+
+/* ---- the heap's list of segments with a free page ---------------------- */
+
+static void heap_segment_push(ox_heap_t *heap, ox_segment_t *seg) {
+  ox_segment_t **head = &heap->segments[seg->kind];
+  seg->prev = NULL;
+  seg->next = *head;
+  if (*head) (*head)->prev = seg;
+  *head = seg;
+  seg->in_heap_list = 1;
+}
+
+static void heap_segment_remove(ox_heap_t *heap, ox_segment_t *seg) {
+  if (seg->prev) seg->prev->next = seg->next;
+  else heap->segments[seg->kind] = seg->next;
+  if (seg->next) seg->next->prev = seg->prev;
+  seg->next = seg->prev = NULL;
+  seg->in_heap_list = 0;
+}
+
+static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
+  bool fresh = false;
+  ox_segment_t *seg = segment_cache_take();
+  if (!seg) {
+    _ox_heap_collect_abandoned();
+    seg = segment_map_fresh();
+    fresh = true;
+  }
+  if (!seg) return NULL;
+  segment_init(seg, heap, kind, fresh);
+  heap_segment_push(heap, seg);
+  return seg;
+}
+
+/* ---- pages ---------------------------------------------------------------- */
+
+ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
+  enum ox_kind kind = _ox_class_kind(cls);
+  ox_segment_t *seg = heap->segments[kind];
+  if (!seg) seg = segment_for_heap(heap, kind);
+  if (!seg) return NULL;
+  ox_page_t *page = NULL;
+  for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
+    if (!seg->pages[i].in_use) {
+      page = &seg->pages[i];
+      break;
+    }
+  }
+  if (!page) _ox_fatal("internal error: segment listed as having a free page has none", seg);
+  if (++seg->pages_used == data_page_count(seg)) heap_segment_remove(heap, seg);
+  size_t area;
+  uint8_t *start = _ox_page_area(seg, page, &area);
+  size_t bsize = _ox_class_size(cls);
+  *page = (ox_page_t){
+    .in_use = 1,
+    .dirty = 1,
+    .class_idx = (uint8_t)cls,
+    .block_size = (uint32_t)bsize,
+    .reserved = (uint32_t)(area / bsize),
+    .start = start,
+  };
+  return page;
+}
+
+static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
+  if (seg->in_heap_list) heap_segment_remove(heap, seg);
+  if (!segment_cache_put(seg)) segment_unmap(seg);
+}
+
+void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
+  ox_segment_t *seg = _ox_segment_of_class_block(page);
+  page->in_use = 0;
+  page->free = page->local_free = NULL;
+  page->used = 0;
+  page->freed_at_ms = _ox_os_now_ms();
+  if (--seg->pages_used == 0) {
+    segment_release(heap, seg);
+    return;
+  }
+  if (!seg->in_heap_list) heap_segment_push(heap, seg);
+  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) {
+    size_t area;
+    uint8_t *start = _ox_page_area(seg, page, &area);
+    _ox_os_purge(start, area);
+    page->dirty = 0;
+  }
+}
+
+/* Give the OS back the free pages of this heap's segments that stayed
+ * unused for the purge delay (all of them when `force`).  Adjacent pages
+ * go in one call. */
+void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
+  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
+  for (int kind = 0; kind < OX_PAGED_KINDS; kind++) {
+    for (ox_segment_t *seg = heap->segments[kind]; seg; seg = seg->next) {
+      uint8_t *run = NULL;
+      size_t run_len = 0;
+      for (uint32_t i = first_data_page(seg); i <= seg->page_count; i++) {
+        ox_page_t *page = i < seg->page_count ? &seg->pages[i] : NULL;
+        bool purge = page && !page->in_use && page->dirty &&
+                     (force || now - page->freed_at_ms >= delay);
+        if (purge) {
+          size_t area;
+          uint8_t *start = _ox_page_area(seg, page, &area);
+          if (run && run + run_len == start) run_len += area;
+          else {
+            if (run) _ox_os_purge(run, run_len);
+            run = start;
+            run_len = area;
+          }
+          page->dirty = 0;
+        }
+      }
+      if (run) _ox_os_purge(run, run_len);
+    }
+  }
+}

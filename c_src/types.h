@@ -1,0 +1,125 @@
+/*
+ * types.h - oxalloc's data structures and the constants that shape them.
+ *
+ * Memory comes from the OS in segments: 4 MiB regions aligned to 4 MiB, so
+ * that the segment holding a class block is found by masking the pointer.
+ * A segment's header (this file's ox_segment_t) sits at its start.
+ *
+ *   kind     page size  blocks          pages per segment
+ *   SMALL    64 KiB     16 B .. 8 KiB   64 (page 0 holds the header)
+ *   MEDIUM   512 KiB    .. 64 KiB       8  (page 0's data starts at +64 KiB)
+ *   LARGE    4 MiB      .. 512 KiB      1  (data starts at +64 KiB)
+ *   HUGE     one block per mapping, any size/alignment, 4 MiB-aligned base
+ *
+ * Every page serves one size class and belongs to the heap (thread) that
+ * owns its segment.  Every 4 MiB chunk of address space that a segment
+ * covers is recorded in a global map (segment.c), so any pointer can be
+ * tested for ownership without touching memory that may not be mapped.
+ */
+#ifndef OX_TYPES_H
+#define OX_TYPES_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OX_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define OX_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define OX_NOINLINE    __attribute__((noinline))
+#define OX_COLD        __attribute__((cold, noinline))
+#define OX_INLINE      static inline __attribute__((always_inline))
+#define OX_PUBLIC      __attribute__((visibility("default")))
+
+#define OX_KiB ((size_t)1 << 10)
+#define OX_MiB ((size_t)1 << 20)
+
+#define OX_SEGMENT_SHIFT   22
+#define OX_SEGMENT_SIZE    ((size_t)1 << OX_SEGMENT_SHIFT)
+#define OX_SEGMENT_MASK    (OX_SEGMENT_SIZE - 1)
+#define OX_HEADER_RESERVE  (64 * OX_KiB) /* segment header area; data after */
+
+#define OX_SMALL_PAGE_SHIFT  16
+#define OX_MEDIUM_PAGE_SHIFT 19
+#define OX_LARGE_PAGE_SHIFT  OX_SEGMENT_SHIFT
+
+#define OX_MIN_ALIGN   16                  /* alignof(max_align_t) */
+#define OX_SMALL_MAX   (8 * OX_KiB)        /* largest block in SMALL pages */
+#define OX_MEDIUM_MAX  (64 * OX_KiB)       /* largest block in MEDIUM pages */
+#define OX_LARGE_MAX   (512 * OX_KiB)      /* largest class block; above: HUGE */
+/* Class blocks are aligned to any power of two up to this that divides
+ * their size, because every page's data starts 64 KiB-aligned. */
+#define OX_CLASS_ALIGN_MAX (64 * OX_KiB)
+/* Requests above this fail at once (C: nothing may exceed PTRDIFF_MAX). */
+#define OX_REQUEST_MAX ((size_t)PTRDIFF_MAX - 2 * OX_SEGMENT_SIZE)
+
+/* Size classes: 16-byte steps up to 128 (class 0 serves size 0 too), then
+ * eight classes per power of two (internal waste < 12.5 %) up to 512 KiB. */
+#define OX_CLASS_COUNT 105 /* 9 + 8 * 12 */
+
+enum ox_kind { OX_KIND_SMALL, OX_KIND_MEDIUM, OX_KIND_LARGE, OX_KIND_HUGE };
+#define OX_PAGED_KINDS 3
+
+typedef struct ox_block_s { struct ox_block_s *next; } ox_block_t;
+typedef struct ox_heap_s ox_heap_t;
+typedef struct ox_segment_s ox_segment_t;
+
+/* One page: a run of blocks of one size class.  Only the owning heap's
+ * thread touches it (other threads free into the heap's remote list). */
+typedef struct ox_page_s {
+  ox_block_t *free;        /* blocks ready for allocation (fast path pops) */
+  ox_block_t *local_free;  /* freed by the owner; becomes `free` when it runs dry */
+  uint32_t used;           /* blocks handed out and not freed locally */
+  uint8_t in_full;         /* on the heap's full list (no free block) */
+  uint8_t in_use;          /* assigned to a class */
+  uint8_t dirty;           /* touched since last purged */
+  uint8_t class_idx;
+  uint32_t block_size;
+  uint32_t capacity;       /* blocks carved from the page so far */
+  uint32_t reserved;       /* blocks that fit in the page */
+  uint8_t *start;          /* first block */
+  struct ox_page_s *next;  /* in a class queue or the full list */
+  struct ox_page_s *prev;
+  uint64_t freed_at_ms;    /* when it last became unused (purge delay) */
+} ox_page_t;
+
+typedef struct ox_page_queue_s { ox_page_t *first, *last; } ox_page_queue_t;
+
+/* A segment header.  `heap` never changes while a block of the segment is
+ * live, which is what makes "is this block mine?" a plain compare. */
+struct ox_segment_s {
+  ox_heap_t *heap;          /* owner; NULL for HUGE (freed by anyone) */
+  uint8_t kind;
+  uint8_t page_shift;
+  uint8_t in_heap_list;     /* on heap->segments[kind] (has a free page) */
+  uint32_t page_count;
+  uint32_t pages_used;
+  ox_segment_t *next, *prev; /* heap list of segments with a free page */
+  size_t map_size;          /* bytes mapped from the segment's base */
+  size_t huge_offset;       /* HUGE: block start - segment base */
+  size_t huge_usable;       /* HUGE: usable bytes of the block */
+  size_t huge_align;        /* HUGE: alignment the block was asked for */
+  uint64_t freed_at_ms;     /* when it entered a cache */
+  ox_page_t pages[];        /* page_count entries */
+};
+
+enum ox_heap_state { OX_HEAP_ACTIVE = 1, OX_HEAP_ABANDONED, OX_HEAP_COLLECTING };
+
+/* A heap: one per live thread, reused after the thread exits.  Heaps are
+ * never unmapped, so other threads may always push onto `remote`. */
+struct ox_heap_s {
+  ox_page_t *direct[OX_CLASS_COUNT];     /* = queue[c].first or the empty page */
+  ox_page_queue_t queue[OX_CLASS_COUNT]; /* pages with (maybe) free blocks */
+  ox_page_queue_t full;
+  ox_segment_t *segments[OX_PAGED_KINDS]; /* segments with a free page */
+  uint32_t slow_calls;
+  uint64_t next_purge_ms;
+  size_t dirty_free_pages;                /* free pages not yet purged */
+  ox_heap_t *next_all;                    /* list of every heap (push only) */
+  _Atomic int state;
+  /* Frees from other threads, collected in one batch by the owner. */
+  _Alignas(64) _Atomic(ox_block_t *) remote;
+  _Alignas(64) char pad_after_remote[1];
+};
+
+#endif /* OX_TYPES_H */
