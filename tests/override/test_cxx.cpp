@@ -1,0 +1,188 @@
+// test_cxx.cpp - C++ operator new/delete and thread_local destructors on
+// the overriding allocator (built only when g++ is present).
+//
+// Every form of new/delete (plain, array, sized, nothrow, aligned) must
+// reach oxalloc; nothrow new returns nullptr on failure; a throwing new
+// calls the installed new_handler (whose exception unwinds through the C
+// override); without a handler it aborts with a message, since C cannot
+// throw (documented in c_src/override.c); objects of the library (string,
+// vector, map) and thread_local destructors that allocate are served.
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <map>
+#include <new>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+static int passed, failed;
+
+static void check(bool ok, const char *what, int line)
+{
+    if (ok) {
+        passed++;
+        return;
+    }
+    failed++;
+    std::fprintf(stderr, "FAIL test_cxx.cpp:%d: %s\n", line, what);
+}
+#define CHECK(c) check((c), #c, __LINE__)
+
+static bool served(const void *p)
+{
+    static auto owns = reinterpret_cast<bool (*)(const void *)>(dlsym(RTLD_DEFAULT, "ox_owns"));
+    return owns != nullptr && p != nullptr && owns(p);
+}
+
+static bool aligned(const void *p, std::size_t a) { return (reinterpret_cast<std::uintptr_t>(p) & (a - 1)) == 0; }
+
+struct alignas(256) Wide {
+    unsigned char bytes[300];
+};
+
+static void test_forms()
+{
+    int *one = new int(7);
+    int *many = new int[1000];
+    CHECK(served(one) && served(many));
+    delete one;      // sized delete (-fsized-deallocation is on by default)
+    delete[] many;
+    Wide *w = new Wide;
+    Wide *ws = new Wide[5];
+    CHECK(served(w) && served(ws) && aligned(w, 256) && aligned(ws, 256));
+    delete w;
+    delete[] ws;
+    void *raw = ::operator new(100);
+    void *raw_a = ::operator new(100, std::align_val_t(4096));
+    void *raw_n = ::operator new[](100, std::nothrow);
+    void *raw_an = ::operator new[](100, std::align_val_t(128), std::nothrow);
+    CHECK(served(raw) && served(raw_a) && served(raw_n) && served(raw_an));
+    CHECK(aligned(raw_a, 4096) && aligned(raw_an, 128));
+    ::operator delete(raw, 100);
+    ::operator delete(raw_a, 100, std::align_val_t(4096));
+    ::operator delete[](raw_n, std::nothrow);
+    ::operator delete[](raw_an, std::align_val_t(128), std::nothrow);
+    void *zero = ::operator new(0);
+    void *zero2 = ::operator new(0);
+    CHECK(zero && zero2 && zero != zero2);
+    ::operator delete(zero);
+    ::operator delete(zero2);
+}
+
+static void test_library_objects()
+{
+    std::string s(1000, 'x');
+    std::vector<long> v(5000, 3);
+    std::map<int, std::string> m;
+    for (int i = 0; i < 100; i++)
+        m[i] = std::string(50 + i, 'm');
+    CHECK(served(s.data()) && served(v.data()));
+    CHECK(m.size() == 100 && served(m[42].data()));
+}
+
+static volatile std::size_t huge = SIZE_MAX / 2;
+
+static void test_nothrow_failure()
+{
+    void *p = ::operator new(huge, std::nothrow);
+    void *q = ::operator new[](huge, std::align_val_t(64), std::nothrow);
+    CHECK(p == nullptr && q == nullptr);
+}
+
+static int handler_calls;
+static void throwing_handler()
+{
+    if (++handler_calls == 3)
+        throw std::bad_alloc();
+}
+
+static void test_new_handler()
+{
+    std::set_new_handler(throwing_handler);
+    bool caught = false;
+    try {
+        void *p = ::operator new(huge);
+        ::operator delete(p);
+    } catch (const std::bad_alloc &) {
+        caught = true;
+    }
+    std::set_new_handler(nullptr);
+    CHECK(caught && handler_calls == 3);
+}
+
+// Without a handler, C cannot throw bad_alloc: the process aborts with a
+// message instead.
+static void test_no_handler_aborts()
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return CHECK(false);
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], 2);
+        void *p = ::operator new(huge);
+        std::printf("%p\n", p);
+        _exit(0);
+    }
+    close(fds[1]);
+    char out[512] = {0};
+    ssize_t n = read(fds[0], out, sizeof out - 1);
+    (void)n;
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
+    bool why = std::strstr(out, "out of memory") != nullptr || std::strstr(out, "bad_alloc") != nullptr;
+    CHECK(aborted && why);
+}
+
+// thread_local objects whose destructors allocate, run at thread exit.
+static std::atomic<void *> from_tls_dtor[2];
+
+struct TlsObject {
+    std::vector<int> data = std::vector<int>(1000, 1);
+    int slot = 0;
+    ~TlsObject()
+    {
+        std::string *s = new std::string(200, 'd'); // allocates while the thread dies
+        from_tls_dtor[slot].store(s);
+    }
+};
+static thread_local TlsObject tls_object;
+
+static void test_thread_local_dtor()
+{
+    for (int i = 0; i < 2; i++) {
+        std::thread t([i] {
+            tls_object.slot = i;
+            tls_object.data.push_back(i);
+        });
+        t.join();
+    }
+    for (auto &slot : from_tls_dtor) {
+        auto *s = static_cast<std::string *>(slot.load());
+        CHECK(s != nullptr && served(s) && served(s->data()) && s->size() == 200);
+        delete s;
+    }
+}
+
+int main()
+{
+    CHECK(dlsym(RTLD_DEFAULT, "ox_owns") != nullptr);
+    test_forms();
+    test_library_objects();
+    test_nothrow_failure();
+    test_new_handler();
+    test_no_handler_aborts();
+    test_thread_local_dtor();
+    std::printf("cxx: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}
