@@ -54,7 +54,6 @@ $(eval $(call variant,checked,$(BUILD)/checked,-DOX_CHECKED=1))
 $(eval $(call variant,faulty,$(BUILD)/faulty,-DOX_FAULT_INJECTION=1))
 
 all: release
-checked: checked
 
 TEST_SUITES :=
 include $(sort $(wildcard tests/*/suite.mk))

@@ -24,7 +24,7 @@
 #include "size_class.h"
 
 /* A class block of `size` (<= OX_LARGE_MAX) bytes, 16-aligned. */
-OX_INLINE void *_ox_alloc_class(size_t size) {
+OX_INLINE void *_ox_alloc_class_raw(size_t size) {
   ox_heap_t *heap = _ox_tl_heap;
   unsigned cls = _ox_size_class(size);
   ox_page_t *page = heap->direct[cls];
@@ -33,6 +33,15 @@ OX_INLINE void *_ox_alloc_class(size_t size) {
   page->free = block->next;
   page->used++;
   return block;
+}
+
+/* The same, through the checks of the checked build. */
+OX_INLINE void *_ox_alloc_class(size_t size) {
+#if OX_CHECKED
+  return _ox_checked_alloc(size, OX_MIN_ALIGN, false);
+#else
+  return _ox_alloc_class_raw(size);
+#endif
 }
 
 OX_INLINE bool _ox_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
@@ -68,9 +77,11 @@ OX_INLINE void _ox_free_sized(void *p, size_t size, size_t align) {
   if (OX_LIKELY(size <= OX_LARGE_MAX && align <= OX_CLASS_ALIGN_MAX)) {
     ox_segment_t *seg = _ox_segment_of_class_block(p);
     _ox_check_layout(seg, p, size, align);
+    _ox_check_free(seg, p);
     _ox_free_in(seg, p);
     return;
   }
+  _ox_check_layout(_ox_segment_lookup(p), p, size, align);
   _ox_free(p);
 }
 

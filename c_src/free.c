@@ -20,6 +20,9 @@ OX_COLD void _ox_free_foreign(const void *p) {
 }
 
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p) {
+#if OX_CHECKED
+  return _ox_checked_usable(seg, p);
+#endif
   if (seg->kind == OX_KIND_HUGE) return seg->huge_usable;
   return _ox_segment_page_of(seg, p)->block_size;
 }

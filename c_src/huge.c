@@ -220,6 +220,7 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
     errno = ENOMEM;
     return NULL;
   }
+  seg->huge_align = align;
   return (uint8_t *)seg + seg->huge_offset;
 }
 

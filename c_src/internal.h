@@ -76,16 +76,27 @@ void _ox_huge_cache_purge(uint64_t now, bool force);
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);
+void *_ox_alloc_raw(size_t size, size_t align, bool zero);
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
 
-/* ---- checked.c: verification in the checked build (no-ops otherwise) ---- */
+/* ---- checked.c: verification in the checked build (no-ops otherwise) ----
+ * The checked build allocates every class block 16 bytes larger and keeps
+ * a trailer at its end (requested size, alignment, state); the bytes
+ * between the requested size and the trailer hold a canary, and freed
+ * blocks hold a pattern.  Every misuse found aborts with one line naming
+ * the address. */
 #if OX_CHECKED
+#define OX_CHECK_TRAILER 16
+void *_ox_checked_alloc(size_t size, size_t align, bool zero);
+void _ox_check_live(ox_segment_t *seg, const void *p);
 void _ox_check_free(ox_segment_t *seg, const void *p);
 void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align);
+size_t _ox_checked_usable(ox_segment_t *seg, const void *p);
 #else
+OX_INLINE void _ox_check_live(ox_segment_t *seg, const void *p) { (void)seg; (void)p; }
 OX_INLINE void _ox_check_free(ox_segment_t *seg, const void *p) { (void)seg; (void)p; }
 OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
   (void)seg; (void)p; (void)size; (void)align;

@@ -8,7 +8,7 @@
 #include "fast_path.h"
 
 /* Keep a class block for a smaller size unless it would waste 3/4 of it. */
-static bool class_block_fits(size_t usable, size_t new_size) {
+static inline bool class_block_fits(size_t usable, size_t new_size) {
   return new_size <= usable && (new_size >= usable / 4 || usable <= 128);
 }
 
@@ -27,19 +27,22 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
     return NULL;
 #endif
   }
-  _ox_check_free(seg, p);
+  _ox_check_live(seg, p);
   size_t usable = _ox_usable_size_in(seg, p);
+#if !OX_CHECKED /* the checked build always moves: stale pointers then fault */
   if (seg->kind == OX_KIND_HUGE) {
     if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, p, new_size);
   } else if (class_block_fits(usable, new_size)) {
     return p;
   }
+#endif
   void *q = _ox_alloc_generic(new_size, align, false);
   if (!q) {
     errno = ENOMEM;
     return NULL;
   }
   memcpy(q, p, min_size(min_size(old_size, usable), new_size));
+  _ox_check_free(seg, p);
   _ox_free_in(seg, p);
   return q;
 }

@@ -187,7 +187,9 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   size_t area;
   uint8_t *start = _ox_page_area(seg, page, &area);
   size_t bsize = _ox_class_size(cls);
+  static _Atomic uint32_t generations;
   *page = (ox_page_t){
+    .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
     .in_use = 1,
     .dirty = 1,
     .class_idx = (uint8_t)cls,

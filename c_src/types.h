@@ -77,6 +77,7 @@ typedef struct ox_page_s {
   uint32_t block_size;
   uint32_t capacity;       /* blocks carved from the page so far */
   uint32_t reserved;       /* blocks that fit in the page */
+  uint32_t generation;     /* new each time the page gets a class */
   uint8_t *start;          /* first block */
   struct ox_page_s *next;  /* in a class queue or the full list */
   struct ox_page_s *prev;
@@ -99,6 +100,7 @@ struct ox_segment_s {
   size_t huge_offset;       /* HUGE: block start - segment base */
   size_t huge_usable;       /* HUGE: usable bytes of the block */
   size_t huge_align;        /* HUGE: alignment the block was asked for */
+  size_t checked_size;      /* HUGE, checked build: requested size; 0 once freed */
   uint64_t freed_at_ms;     /* when it entered a cache */
   ox_page_t pages[];        /* page_count entries */
 };

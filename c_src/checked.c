@@ -1,0 +1,245 @@
+/*
+ * checked.c - the checked build (make checked, -DOX_CHECKED=1): catches
+ * the caller's memory bugs and stops with one line naming the address.
+ *
+ * Class block layout in this build:
+ *   [ user bytes: requested size | canary 0xFC ... | trailer (16 bytes) ]
+ * A freed block holds 0xDF from byte 8 (byte 0..7 is the free-list link)
+ * up to the trailer, and is verified when it is handed out again.  Huge
+ * blocks keep their requested size in the segment header instead, with a
+ * canary after it up to 4 KiB.
+ */
+#include "internal.h"
+
+#if OX_CHECKED
+#include <string.h>
+
+#include "fast_path.h"
+
+#define CANARY 0xFC
+#define FREED 0xDF
+#define HUGE_CANARY_MAX 4096
+enum { STATE_LIVE = 0xA1, STATE_FREE = 0xF5 };
+
+typedef struct {
+  uint32_t size;
+  uint8_t align_log2;
+  uint8_t state;
+  uint16_t unused;
+  uint64_t seal; /* ties the trailer to its block, so stale bytes don't pass */
+} trailer_t;
+
+_Static_assert(sizeof(trailer_t) == OX_CHECK_TRAILER, "trailer size");
+
+/* ---- messages ---------------------------------------------------------- */
+
+typedef struct { char buf[320]; size_t n; } line_t;
+
+static void put(line_t *l, const char *s) { l->n = _ox_fmt_str(l->buf, l->n, sizeof l->buf, s); }
+static void put_hex(line_t *l, const void *p) {
+  l->n = _ox_fmt_hex(l->buf, l->n, sizeof l->buf, (uintptr_t)p);
+}
+static void put_dec(line_t *l, size_t v) { l->n = _ox_fmt_dec(l->buf, l->n, sizeof l->buf, v); }
+
+static _Noreturn void die(line_t *l) {
+  put(l, "\n");
+  _ox_os_write_stderr(l->buf, l->n);
+  _ox_os_abort();
+}
+
+static _Noreturn void die_at(const char *what, const void *p) {
+  line_t l = {.n = 0};
+  put(&l, "oxalloc: ");
+  put(&l, what);
+  put(&l, " ");
+  put_hex(&l, p);
+  die(&l);
+}
+
+/* ---- trailers ------------------------------------------------------------- */
+
+/* The seal covers the block, its page's generation and the trailer's
+ * fields: a trailer left over from an earlier use of the page never passes. */
+static uint64_t seal_for(const void *block, size_t block_size, const trailer_t *t) {
+  ox_segment_t *seg = _ox_segment_of_class_block(block);
+  uint64_t gen = _ox_segment_page_of(seg, block)->generation;
+  uint64_t x = ((uint64_t)(uintptr_t)block ^ (gen << 40)) * 0x9E3779B97F4A7C15ull;
+  x ^= ((uint64_t)block_size << 32) ^ ((uint64_t)t->size << 8) ^ t->align_log2 ^ ((uint64_t)t->state << 56);
+  return x ^ (x >> 29);
+}
+
+static trailer_t *trailer_of(uint8_t *block, size_t block_size) {
+  return (trailer_t *)(block + block_size - OX_CHECK_TRAILER);
+}
+
+static bool trailer_valid(uint8_t *block, size_t block_size, const trailer_t *t) {
+  return (t->state == STATE_LIVE || t->state == STATE_FREE) && t->seal == seal_for(block, block_size, t);
+}
+
+static void trailer_write(uint8_t *block, size_t block_size, size_t size, size_t align, uint8_t state) {
+  trailer_t *t = trailer_of(block, block_size);
+  t->size = (uint32_t)size;
+  t->align_log2 = (uint8_t)__builtin_ctzl(align);
+  t->state = state;
+  t->unused = 0;
+  t->seal = seal_for(block, block_size, t);
+}
+
+/* Bytes of a freed block that hold the FREED pattern (after the link). */
+static size_t freed_len(size_t block_size) {
+  size_t room = block_size - OX_CHECK_TRAILER;
+  return room > sizeof(ox_block_t) ? room - sizeof(ox_block_t) : 0;
+}
+
+static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != v) return false;
+  return true;
+}
+
+/* ---- finding the block -------------------------------------------------- */
+
+typedef struct {
+  ox_segment_t *seg;
+  uint8_t *block;     /* start of the block holding the pointer */
+  size_t block_size;
+} block_ref_t;
+
+/* Locate the block `p` must be the start of; stop on anything else. */
+static block_ref_t block_of(ox_segment_t *seg, const void *p, const char *op) {
+  if (!seg || seg != _ox_segment_lookup(p)) {
+    line_t l = {.n = 0};
+    put(&l, "oxalloc: ");
+    put(&l, op);
+    put(&l, " of a pointer oxalloc never allocated: ");
+    put_hex(&l, p);
+    die(&l);
+  }
+  if (seg->kind == OX_KIND_HUGE) {
+    uint8_t *block = (uint8_t *)seg + seg->huge_offset;
+    if ((const uint8_t *)p != block) die_at("free of an interior pointer:", p);
+    return (block_ref_t){seg, block, seg->huge_usable};
+  }
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  size_t offset = (size_t)((const uint8_t *)p - page->start);
+  if (!page->in_use || (const uint8_t *)p < page->start ||
+      offset >= (size_t)page->capacity * page->block_size)
+    die_at("free of a pointer oxalloc never allocated:", p);
+  if (offset % page->block_size != 0) {
+    line_t l = {.n = 0};
+    put(&l, "oxalloc: free of an interior pointer: ");
+    put_hex(&l, p);
+    put(&l, " (its block starts at ");
+    put_hex(&l, page->start + offset - offset % page->block_size);
+    put(&l, ")");
+    die(&l);
+  }
+  return (block_ref_t){seg, (uint8_t *)p, page->block_size};
+}
+
+/* ---- the checks ------------------------------------------------------------ */
+
+void _ox_check_live(ox_segment_t *seg, const void *p) {
+  block_ref_t b = block_of(seg, p, "use");
+  if (b.seg->kind == OX_KIND_HUGE) {
+    if (b.seg->checked_size == 0) die_at("double free of", p);
+    return;
+  }
+  trailer_t *t = trailer_of(b.block, b.block_size);
+  if (!trailer_valid(b.block, b.block_size, t)) die_at("heap corruption: trailer overwritten for block", p);
+  if (t->state == STATE_FREE) die_at("double free of", p);
+  size_t canary_len = b.block_size - OX_CHECK_TRAILER - t->size;
+  if (!all_bytes(b.block + t->size, canary_len, CANARY)) {
+    line_t l = {.n = 0};
+    put(&l, "oxalloc: write past the end of block ");
+    put_hex(&l, p);
+    put(&l, " (size ");
+    put_dec(&l, t->size);
+    put(&l, ") detected at free");
+    die(&l);
+  }
+}
+
+void _ox_check_free(ox_segment_t *seg, const void *p) {
+  _ox_check_live(seg, p);
+  if (seg->kind == OX_KIND_HUGE) {
+    size_t size = seg->checked_size - 1;
+    size_t canary_len = seg->huge_usable - size;
+    if (canary_len > HUGE_CANARY_MAX) canary_len = HUGE_CANARY_MAX;
+    if (!all_bytes((const uint8_t *)p + size, canary_len, CANARY))
+      die_at("write past the end of block detected at free:", p);
+    seg->checked_size = 0;
+    return;
+  }
+  block_ref_t b = block_of(seg, p, "free");
+  trailer_t *t = trailer_of(b.block, b.block_size);
+  memset(b.block + sizeof(ox_block_t), FREED, freed_len(b.block_size));
+  trailer_write(b.block, b.block_size, t->size, (size_t)1 << t->align_log2, STATE_FREE);
+}
+
+static size_t real_size(const block_ref_t *b, size_t *align) {
+  if (b->seg->kind == OX_KIND_HUGE) {
+    *align = b->seg->huge_align;
+    return b->seg->checked_size - 1;
+  }
+  trailer_t *t = trailer_of(b->block, b->block_size);
+  *align = (size_t)1 << t->align_log2;
+  return t->size;
+}
+
+void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
+  seg = _ox_segment_lookup(p);
+  _ox_check_live(seg, p);
+  block_ref_t b = block_of(seg, p, "free");
+  size_t real_align, real = real_size(&b, &real_align);
+  if (size == real && align == real_align) return;
+  line_t l = {.n = 0};
+  put(&l, "oxalloc: layout mismatch for ");
+  put_hex(&l, p);
+  put(&l, ": given size ");
+  put_dec(&l, size);
+  put(&l, " align ");
+  put_dec(&l, align);
+  put(&l, ", allocated with size ");
+  put_dec(&l, real);
+  put(&l, " align ");
+  put_dec(&l, real_align);
+  die(&l);
+}
+
+size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
+  block_ref_t b = block_of(seg, p, "usable_size");
+  size_t align;
+  return real_size(&b, &align);
+}
+
+/* A reused block must still hold the freed pattern. */
+static void verify_reuse(uint8_t *block, size_t block_size) {
+  trailer_t *t = trailer_of(block, block_size);
+  if (!trailer_valid(block, block_size, t) || t->state != STATE_FREE) return; /* never used */
+  if (!all_bytes(block + sizeof(ox_block_t), freed_len(block_size), FREED))
+    die_at("write to a freed block detected when it was reused:", block);
+}
+
+void *_ox_checked_alloc(size_t size, size_t align, bool zero) {
+  if (size <= OX_LARGE_MAX - OX_CHECK_TRAILER && align <= OX_CLASS_ALIGN_MAX) {
+    uint8_t *p = _ox_alloc_raw(size + OX_CHECK_TRAILER, align, false);
+    if (!p) return NULL;
+    ox_segment_t *seg = _ox_segment_of_class_block(p);
+    size_t block_size = _ox_segment_page_of(seg, p)->block_size;
+    verify_reuse(p, block_size);
+    memset(p + size, CANARY, block_size - OX_CHECK_TRAILER - size);
+    if (zero) memset(p, 0, size);
+    trailer_write(p, block_size, size, align, STATE_LIVE);
+    return p;
+  }
+  uint8_t *p = _ox_huge_alloc(size, align, zero);
+  if (!p) return NULL;
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  seg->checked_size = size + 1; /* 0 marks a freed huge block */
+  size_t canary_len = seg->huge_usable - size;
+  memset(p + size, CANARY, canary_len > HUGE_CANARY_MAX ? HUGE_CANARY_MAX : canary_len);
+  return p;
+}
+
+#endif /* OX_CHECKED */
