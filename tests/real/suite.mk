@@ -1,0 +1,15 @@
+# tests/real/suite.mk - `make test-real` (issue 4): python3, sqlite3, git
+# and gcc under LD_PRELOAD=liboxalloc.so, outputs compared with the runs
+# without it, and proof that oxalloc served them (tests/real/run.sh).
+# About 1 minute on the 2-core machine.
+
+REAL_DIR := $(BUILD)/tests/real
+
+$(REAL_DIR)/marker.so: tests/real/marker.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -shared -fPIC $< -o $@ -ldl
+
+TEST_SUITES += test-real
+.PHONY: test-real
+test-real: $(BUILD)/liboxalloc.so $(REAL_DIR)/marker.so
+	@bash tests/real/run.sh $(BUILD) $(REAL_DIR)
