@@ -1,0 +1,73 @@
+# bench/bench.mk - the benchmark suite (bench/README.md), included by the
+# top Makefile.
+#
+#   make bench            full run (>= 5 repetitions), writes bench/results/
+#   make bench-quick      a first look in under a minute (build/bench/quick/)
+#   make bench-callgrind  instructions per alloc+free pair only
+#
+# Nothing here stops when oxalloc fails to build: its rows become FAILED.
+
+BENCH_BUILD   ?= $(BUILD)/bench
+BENCH_TARGET  ?= $(BENCH_BUILD)/target
+BENCH_REPS    ?= 5
+BENCH_TIMEOUT ?= 60
+BENCH_CC_FLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iinclude
+BENCH_ALLOCS  := oxalloc glibc jemalloc mimalloc tcmalloc
+BENCH_OX_SO   := $(abspath $(BUILD)/liboxalloc.so)
+BENCH_DRIVER  := python3 bench/driver/run.py --build $(BENCH_BUILD) --oxalloc-so $(BENCH_OX_SO)
+BENCH_C_SRCS  := bench/c/main.c $(wildcard bench/c/wl_*.c)
+CARGO         ?= $(shell command -v cargo || echo $(HOME)/.cargo/bin/cargo)
+
+.PHONY: bench bench-quick bench-callgrind bench-build bench-build-ox bench-rust
+
+$(BENCH_BUILD)/oxbench: $(BENCH_C_SRCS) bench/c/common.h bench/bench.mk
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CC_FLAGS) $(BENCH_C_SRCS) -o $@
+
+# fastpath-API: bench/c/fastpath.c against one allocator's Rust-facing API.
+$(BENCH_BUILD)/fastpath-malloc: bench/c/fastpath.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CC_FLAGS) -DFP_API=5 $< -o $@
+$(BENCH_BUILD)/fastpath-jemalloc: bench/c/fastpath.c
+	$(CC) $(BENCH_CC_FLAGS) -DFP_API=2 $< -o $@ -ljemalloc
+$(BENCH_BUILD)/fastpath-mimalloc: bench/c/fastpath.c
+	$(CC) $(BENCH_CC_FLAGS) -DFP_API=3 $< -o $@ -lmimalloc
+$(BENCH_BUILD)/fastpath-tcmalloc: bench/c/fastpath.c
+	$(CC) $(BENCH_CC_FLAGS) -DFP_API=4 $< -o $@ -ltcmalloc_minimal
+$(BENCH_BUILD)/fastpath-oxalloc: bench/c/fastpath.c $(BUILD)/liboxalloc.a
+	$(CC) $(BENCH_CC_FLAGS) -DFP_API=1 $< $(BUILD)/liboxalloc.a -o $@
+
+BENCH_FASTPATH := $(BENCH_BUILD)/fastpath-malloc $(BENCH_BUILD)/fastpath-jemalloc \
+                  $(BENCH_BUILD)/fastpath-mimalloc $(BENCH_BUILD)/fastpath-tcmalloc
+
+# One Rust binary per allocator: the same crate built with one alloc-*
+# feature.  A failed build leaves no binary, and the driver reports FAILED.
+bench-rust:
+	@mkdir -p $(BENCH_BUILD)
+	@for a in $(BENCH_ALLOCS); do \
+	  rm -f $(BENCH_BUILD)/rust-bench-$$a; \
+	  echo "cargo build oxalloc-bench --features alloc-$$a"; \
+	  CARGO_TARGET_DIR=$(abspath $(BENCH_TARGET)) $(CARGO) build --release -q \
+	    -p oxalloc-bench --features alloc-$$a \
+	  && cp $(BENCH_TARGET)/release/oxalloc-bench $(BENCH_BUILD)/rust-bench-$$a \
+	  || echo "bench: the Rust benchmark for $$a did not build" >&2; \
+	done
+
+# oxalloc's own libraries, allowed to fail (FAILED rows, not a stop).
+bench-build-ox:
+	-@rm -f $(BENCH_BUILD)/fastpath-oxalloc
+	-$(MAKE) --no-print-directory release
+	-$(MAKE) --no-print-directory $(BENCH_BUILD)/fastpath-oxalloc
+
+bench-build: $(BENCH_BUILD)/oxbench $(BENCH_FASTPATH) bench-build-ox bench-rust
+
+bench: bench-build
+	$(BENCH_DRIVER) --reps $(BENCH_REPS) --timeout $(BENCH_TIMEOUT) --callgrind \
+	  --out bench/results --history --readme bench/README.md --command "make bench"
+
+bench-quick: bench-build
+	$(BENCH_DRIVER) --reps 2 --scale 0.05 --timeout 20 \
+	  --out $(BENCH_BUILD)/quick --command "make bench-quick"
+
+bench-callgrind: $(BENCH_FASTPATH) bench-build-ox
+	$(BENCH_DRIVER) --callgrind-only --out $(BENCH_BUILD)
