@@ -50,7 +50,7 @@ OX_PUBLIC void *ox_aligned_alloc(size_t alignment, size_t size) {
 
 OX_PUBLIC size_t ox_usable_size(const void *ptr) {
   ox_segment_t *seg = _ox_segment_lookup(ptr);
-  return seg ? _ox_usable_size_in(seg, ptr) : 0;
+  return seg && _ox_is_block_start(seg, ptr) ? _ox_usable_size_in(seg, ptr) : 0;
 }
 
 OX_PUBLIC bool ox_owns(const void *ptr) {

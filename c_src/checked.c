@@ -4,7 +4,7 @@
  *
  * Class block layout in this build:
  *   [ user bytes: requested size | canary 0xFC ... | trailer (16 bytes) ]
- * A freed block holds 0xDF from byte 8 (byte 0..7 is the free-list link)
+ * A freed block holds 0xDF from byte 16 (bytes 0..15 are the allocator's)
  * up to the trailer, and is verified when it is handed out again.  Huge
  * blocks keep their requested size in the segment header instead, with a
  * canary after it up to 4 KiB.
@@ -85,10 +85,14 @@ static void trailer_write(uint8_t *block, size_t block_size, size_t size, size_t
   t->seal = seal_for(block, block_size, t);
 }
 
-/* Bytes of a freed block that hold the FREED pattern (after the link). */
+/* A freed block's first two words are the allocator's (the free-list
+ * link; the second is cleared when the block is handed out). */
+#define FREED_FROM (2 * sizeof(uintptr_t))
+
+/* Bytes of a freed block that hold the FREED pattern. */
 static size_t freed_len(size_t block_size) {
   size_t room = block_size - OX_CHECK_TRAILER;
-  return room > sizeof(ox_block_t) ? room - sizeof(ox_block_t) : 0;
+  return room > FREED_FROM ? room - FREED_FROM : 0;
 }
 
 static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
@@ -173,7 +177,7 @@ void _ox_check_free(ox_segment_t *seg, const void *p) {
   }
   block_ref_t b = block_of(seg, p, "free");
   trailer_t *t = trailer_of(b.block, b.block_size);
-  memset(b.block + sizeof(ox_block_t), FREED, freed_len(b.block_size));
+  memset(b.block + FREED_FROM, FREED, freed_len(b.block_size));
   trailer_write(b.block, b.block_size, t->size, (size_t)1 << t->align_log2, STATE_FREE);
 }
 
@@ -217,7 +221,7 @@ size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
 static void verify_reuse(uint8_t *block, size_t block_size) {
   trailer_t *t = trailer_of(block, block_size);
   if (!trailer_valid(block, block_size, t) || t->state != STATE_FREE) return; /* never used */
-  if (!all_bytes(block + sizeof(ox_block_t), freed_len(block_size), FREED))
+  if (!all_bytes(block + FREED_FROM, freed_len(block_size), FREED))
     die_at("write to a freed block detected when it was reused:", block);
 }
 

@@ -32,6 +32,7 @@ OX_INLINE void *_ox_alloc_class_raw(size_t size) {
   if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
   page->free = block->next;
   page->used++;
+  ((uintptr_t *)block)[1] = 0; /* clear the freed tag (see _ox_free) */
   return block;
 }
 
@@ -59,8 +60,28 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
   _ox_free_generic(seg, p);
 }
 
-/* Free any pointer: NULL is ignored, a pointer oxalloc does not manage is
- * reported, never followed. */
+/* Is `p` the start of a block of this class page?  Exact division by a
+ * multiply; false for huge segments and free pages (span 0). */
+OX_INLINE bool _ox_is_class_block(const ox_page_t *page, const void *p) {
+  uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+  return off < page->span && ((off * page->div_magic) >> OX_DIV_SHIFT) * page->block_size == off;
+}
+
+/* A freed block's second word holds the per-process tag; finding it there
+ * at free time means a probable double free, confirmed on the slow path.
+ * (The checked build has exact checks of its own instead.) */
+OX_INLINE void _ox_tag_freed(ox_segment_t *seg, ox_page_t *page, void *p) {
+#if OX_CHECKED
+  (void)seg; (void)page; (void)p;
+#else
+  uintptr_t *words = p;
+  if (OX_UNLIKELY(words[1] == _ox_free_tag)) _ox_double_free_check(seg, page, p);
+  words[1] = _ox_free_tag;
+#endif
+}
+
+/* Free any pointer: NULL is ignored; a pointer that is not the start of a
+ * live block is reported, never followed. */
 OX_INLINE void _ox_free(void *p) {
   ox_segment_t *seg = _ox_segment_lookup(p);
   if (OX_UNLIKELY(seg == NULL)) {
@@ -68,6 +89,12 @@ OX_INLINE void _ox_free(void *p) {
     return;
   }
   _ox_check_free(seg, p);
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  if (OX_UNLIKELY(!_ox_is_class_block(page, p))) {
+    _ox_free_not_class(seg, p);
+    return;
+  }
+  _ox_tag_freed(seg, page, p);
   _ox_free_in(seg, p);
 }
 

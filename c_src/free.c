@@ -19,6 +19,40 @@ OX_COLD void _ox_free_foreign(const void *p) {
 #endif
 }
 
+static OX_COLD void report_invalid(const char *what, const void *p) {
+#if OX_CHECKED
+  _ox_fatal(what, p);
+#else
+  _ox_warn(what, p);
+#endif
+}
+
+/* `p` is inside a segment but not a class block: a huge block, or a
+ * pointer that was never handed out (interior, header, free page). */
+OX_NOINLINE void _ox_free_not_class(ox_segment_t *seg, void *p) {
+  if (_ox_is_block_start(seg, p)) _ox_huge_free(seg);
+  else report_invalid("ignoring free of a pointer that is not the start of a live block:", p);
+}
+
+bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
+  if (seg->kind == OX_KIND_HUGE)
+    return (const uint8_t *)p == (const uint8_t *)seg + seg->huge_offset && seg->pages_used;
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+  return off < page->span && off % page->block_size == 0;
+}
+
+/* The block carries the freed tag.  The owner can tell for sure by
+ * looking for it in the page's free lists; another thread cannot look
+ * without racing the owner, so it lets the free through. */
+OX_COLD void _ox_double_free_check(ox_segment_t *seg, ox_page_t *page, const void *p) {
+  if (seg->heap != _ox_tl_heap) return;
+  for (ox_block_t *b = page->free; b; b = b->next)
+    if (b == p) _ox_fatal("double free of", p);
+  for (ox_block_t *b = page->local_free; b; b = b->next)
+    if (b == p) _ox_fatal("double free of", p);
+}
+
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p) {
 #if OX_CHECKED
   return _ox_checked_usable(seg, p);

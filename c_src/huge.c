@@ -221,10 +221,12 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
     return NULL;
   }
   seg->huge_align = align;
+  seg->pages_used = 1; /* live */
   return (uint8_t *)seg + seg->huge_offset;
 }
 
 void _ox_huge_free(ox_segment_t *seg) {
+  seg->pages_used = 0; /* not live: a second free is refused */
   if (!huge_cache_put(seg)) huge_unmap(seg);
 }
 

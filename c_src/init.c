@@ -4,6 +4,7 @@
  * inherit in a held state) and no call that may allocate.
  */
 #include <sched.h>
+#include <sys/auxv.h>
 
 #include "internal.h"
 #include "oxalloc.h"
@@ -13,11 +14,20 @@
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
+uintptr_t _ox_free_tag;
+
+/* 16 random bytes the kernel gives every process (no system call). */
+static uintptr_t process_random(void) {
+  const uintptr_t *random = (const uintptr_t *)getauxval(AT_RANDOM);
+  uintptr_t r = random ? random[0] ^ random[1] : (uintptr_t)&init_state * 0x9E3779B97F4A7C15ull;
+  return r | 1; /* never 0, which fresh memory holds */
+}
 
 void _ox_process_init(void) {
   int expected = INIT_NONE;
   if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE) return;
   if (atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
+    _ox_free_tag = process_random();
     _ox_options_init();
     _ox_segment_map_init();
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);

@@ -43,6 +43,8 @@ long _ox_option(ox_option_id id);
 /* ---- init.c ------------------------------------------------------------- */
 /* Once per process, before the first segment; never calls malloc. */
 void _ox_process_init(void);
+/* Per-process random value; a freed block's second word holds it. */
+extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
 void _ox_segment_map_init(void);
@@ -79,6 +81,9 @@ void *_ox_alloc_generic(size_t size, size_t align, bool zero);
 void *_ox_alloc_raw(size_t size, size_t align, bool zero);
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
+void _ox_free_not_class(ox_segment_t *seg, void *p);
+void _ox_double_free_check(ox_segment_t *seg, ox_page_t *page, const void *p);
+bool _ox_is_block_start(ox_segment_t *seg, const void *p);
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
 
@@ -104,6 +109,10 @@ OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, s
 #endif
 
 /* ---- the segment map (segment.c) and pointer -> segment/page ----------- */
+/* Exact division by a block size for offsets below 4 MiB (see page.div_magic):
+ * the error of the rounded-up reciprocal stays below 2^-22. */
+#define OX_DIV_SHIFT 44
+
 #define OX_MAP_ENTRIES ((uintptr_t)1 << (47 - OX_SEGMENT_SHIFT))
 extern _Atomic(ox_segment_t *) *_ox_segment_map;
 

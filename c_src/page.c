@@ -92,6 +92,7 @@ static void *page_pop(ox_page_t *page) {
   ox_block_t *b = page->free;
   page->free = b->next;
   page->used++;
+  ((uintptr_t *)b)[1] = 0; /* clear the freed tag (see _ox_free) */
   return b;
 }
 

@@ -28,6 +28,11 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
 #endif
   }
   _ox_check_live(seg, p);
+  if (OX_UNLIKELY(!_ox_is_block_start(seg, p))) {
+    _ox_warn("refusing realloc of a pointer that is not the start of a live block:", p);
+    errno = EINVAL;
+    return NULL;
+  }
   size_t usable = _ox_usable_size_in(seg, p);
 #if !OX_CHECKED /* the checked build always moves: stale pointers then fault */
   if (seg->kind == OX_KIND_HUGE) {

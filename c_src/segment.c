@@ -195,6 +195,8 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
     .class_idx = (uint8_t)cls,
     .block_size = (uint32_t)bsize,
     .reserved = (uint32_t)(area / bsize),
+    .span = (uint32_t)(area / bsize * bsize),
+    .div_magic = (((uint64_t)1 << OX_DIV_SHIFT) / bsize) + 1,
     .start = start,
   };
   return page;
@@ -210,6 +212,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   page->in_use = 0;
   page->free = page->local_free = NULL;
   page->used = 0;
+  page->span = 0; /* no pointer into a free page passes as a block */
   page->freed_at_ms = _ox_os_now_ms();
   if (--seg->pages_used == 0) {
     segment_release(heap, seg);

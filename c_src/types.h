@@ -78,6 +78,8 @@ typedef struct ox_page_s {
   uint32_t capacity;       /* blocks carved from the page so far */
   uint32_t reserved;       /* blocks that fit in the page */
   uint32_t generation;     /* new each time the page gets a class */
+  uint32_t span;           /* reserved * block_size; 0 while the page is free */
+  uint64_t div_magic;      /* (offset * div_magic) >> 44 == offset / block_size */
   uint8_t *start;          /* first block */
   struct ox_page_s *next;  /* in a class queue or the full list */
   struct ox_page_s *prev;
