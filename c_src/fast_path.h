@@ -54,7 +54,8 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
     ox_block_t *block = p;
     block->next = page->local_free;
     page->local_free = block;
-    if (OX_UNLIKELY(--page->used == 0 || page->in_full)) _ox_page_after_free(seg->heap, page);
+    if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger))
+      _ox_page_after_free(seg->heap, page);
     return;
   }
   _ox_free_generic(seg, p);
@@ -108,8 +109,7 @@ OX_INLINE void _ox_free_sized(void *p, size_t size, size_t align) {
     _ox_free_in(seg, p);
     return;
   }
-  _ox_check_layout(_ox_segment_lookup(p), p, size, align);
-  _ox_free(p);
+  _ox_free_sized_other(p, size, align);
 }
 
 #endif /* OX_FAST_PATH_H */

@@ -2,7 +2,7 @@
  * free.c - frees off the fast path: blocks owned by another thread, huge
  * blocks, and pointers oxalloc does not manage.
  */
-#include "internal.h"
+#include "fast_path.h"
 
 OX_NOINLINE void _ox_free_generic(ox_segment_t *seg, void *p) {
   if (seg->kind == OX_KIND_HUGE) _ox_huge_free(seg);
@@ -59,4 +59,10 @@ size_t _ox_usable_size_in(ox_segment_t *seg, const void *p) {
 #endif
   if (seg->kind == OX_KIND_HUGE) return seg->huge_usable;
   return _ox_segment_page_of(seg, p)->block_size;
+}
+
+/* A sized free whose layout is not a class block's (huge, or over-aligned). */
+OX_NOINLINE void _ox_free_sized_other(void *p, size_t size, size_t align) {
+  _ox_check_layout(_ox_segment_lookup(p), p, size, align);
+  _ox_free(p);
 }

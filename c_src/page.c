@@ -5,6 +5,7 @@
  * and retiring pages whose blocks are all free.
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include "internal.h"
 #include "size_class.h"
@@ -51,11 +52,13 @@ static void page_to_full(ox_heap_t *heap, ox_page_t *page) {
   queue_unlink(&heap->queue[page->class_idx], page);
   queue_push_back(&heap->full, page);
   page->in_full = 1;
+  page->free_trigger = INT32_MAX;
 }
 
 static void page_unfull(ox_heap_t *heap, ox_page_t *page) {
   queue_unlink(&heap->full, page);
   page->in_full = 0;
+  page->free_trigger = 0;
   queue_push_back(&heap->queue[page->class_idx], page);
   queue_sync_direct(heap, page->class_idx);
 }
@@ -157,13 +160,17 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
    * unmap a page each time. */
-  if (q->first == page && page->next == NULL) return;
+  if (q->first == page && page->next == NULL) {
+    page->free_trigger = -1;
+    return;
+  }
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
   _ox_segment_page_free(heap, page);
 }
 
-/* Called when a free left the page empty or the page was on the full list. */
+/* Called when a free crossed the page's free_trigger: the page was on the
+ * full list, or it became empty. */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
   if (page->in_full) page_unfull(heap, page);
   if (page->used == 0) page_retire(heap, page);
@@ -175,7 +182,7 @@ void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_block_t *b = p;
   b->next = page->local_free;
   page->local_free = b;
-  if (--page->used == 0 || page->in_full) _ox_page_after_free(heap, page);
+  if ((int32_t)--page->used <= page->free_trigger) _ox_page_after_free(heap, page);
 }
 
 /* Return every page without a live block to its segment (thread exit,

@@ -70,6 +70,11 @@ typedef struct ox_page_s {
   ox_block_t *free;        /* blocks ready for allocation (fast path pops) */
   ox_block_t *local_free;  /* freed by the owner; becomes `free` when it runs dry */
   uint32_t used;           /* blocks handed out and not freed locally */
+  /* A free calls the slow path when (int32_t)used <= free_trigger after
+   * its decrement: 0 normally (the page became empty), INT32_MAX on the
+   * full list (every free must move it back), -1 for a class's last page
+   * that is kept even when empty.  One compare on the fast path. */
+  int32_t free_trigger;
   uint8_t in_full;         /* on the heap's full list (no free block) */
   uint8_t in_use;          /* assigned to a class */
   uint8_t dirty;           /* touched since last purged */
