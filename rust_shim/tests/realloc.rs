@@ -38,7 +38,7 @@ fn walk(align: usize, sizes: &[usize]) {
     unsafe { OxAlloc.dealloc(p, layout(size, align)) };
 }
 
-const STEPS: &[usize] = &[1, 2, 3, 8, 9, 16, 17, 100, 1000, 4096, 5000, 70_000, 300_000, 3 << 20, 40 << 20, 40 << 20, 5 << 20, 100_000, 512, 24, 1];
+const STEPS: &[usize] = &[1, 2, 3, 8, 9, 16, 17, 100, 1000, 4096, 5000, 70_000, 300_000, 3 << 20, 9 << 20, 9 << 20, 5 << 20, 100_000, 512, 24, 1];
 
 #[test]
 fn growth_and_shrink_plain() {

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# tests/link/run.sh - the link matrix of DESIGN §2 (issue 3), run by
+# `make test-link` from the repository root.
+#
+# Each row builds its real artifact (cargo for the Rust side, $CC for the C
+# side) and checks which allocator served which pointer: at run time with
+# ox_owns / oxalloc::owns and glibc's mallinfo2, and in the binary with nm.
+#   row 1  Rust executable, oxalloc default         crates/exe_native
+#   row 2  Rust executable, feature override        crates/exe_override
+#   row 3  Rust staticlib in a C program, linked once with
+#          liboxalloc_system.a and once with liboxalloc.a   crates/embed + host.c
+#   row 4  Rust cdylib loaded by dlopen from C      crates/plugin + host.c
+#   row 5  C program + liboxalloc.a + oxalloc_override.o   c_override.c
+#   row 6  the row 4 program under LD_PRELOAD=liboxalloc.so
+# Also: the polyfill's contract (polyfill_test.c) and the examples of
+# docs/rust.md (same text as crates/example_*, built and run here).
+#
+# Environment: BUILD (the make build directory, with the libraries already
+# built), CC, CARGO_TARGET_DIR.  Closing line: "link: N passed, N failed".
+set -u
+
+BUILD=$(cd "${BUILD:-build}" && pwd)
+CC=${CC:-cc}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$BUILD/cargo}
+export PATH="$HOME/.cargo/bin:$PATH"
+OUT=$BUILD/link
+CRATES=tests/link/crates
+TD=$CARGO_TARGET_DIR/debug
+CFLAGS_T=(-std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -pthread)
+# What a Rust staticlib needs from the system (rustc --print native-static-libs).
+RUST_SYSLIBS=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
+mkdir -p "$OUT"
+
+passed=0 failed=0
+
+# t NAME COMMAND...: one test; its output is shown only when it fails.
+t() {
+    local name=$1 log
+    shift
+    if log=$("$@" 2>&1); then
+        passed=$((passed + 1))
+        echo "PASS $name"
+    else
+        failed=$((failed + 1))
+        echo "FAIL $name"
+        printf '%s\n' "$log" | tail -n 40 | sed 's/^/    /'
+    fi
+}
+
+cargo_build() {
+    cargo build --quiet --manifest-path "$CRATES/Cargo.toml" "$@"
+}
+
+# --- nm helpers: symbol names without @version ------------------------------
+syms() { nm "$@" 2>/dev/null | awk 'NF >= 2 { sub(/@.*/, "", $NF); print $(NF-1), $NF }'; }
+# defines FILE SYM: a text (or weak) definition of SYM, local or global.
+defines() { syms --defined-only "$1" | grep -qE "^[TtWi] $2\$"; }
+# exports FILE SYM: SYM is in the dynamic symbol table, defined.
+exports() { syms -D --defined-only "$1" | grep -qE "^[TWi] $2\$"; }
+# needs FILE SYM: SYM is undefined in FILE.
+needs() { syms -u "$1" | grep -qE "^[Uw] $2\$"; }
+# defines_ox_api FILE: any ox_ function defined.
+defines_ox_api() { syms --defined-only "$1" | grep -qE '^[Tt] ox_'; }
+
+all() { for c in "$@"; do eval "$c" || { echo "not true: $c"; return 1; }; done; }
+
+# --- row 1: Rust executable, crate default -----------------------------------
+row1() {
+    local exe=$TD/exe_native
+    "$exe" expect-malloc=system || return 1
+    all "defines $exe rust_alloc" "defines $exe ox_owns" "needs $exe malloc" \
+        "! defines $exe malloc"
+}
+
+# --- row 2: Rust executable, feature override ---------------------------------
+row2() {
+    local exe=$TD/exe_override
+    "$exe" expect-malloc=oxalloc || return 1
+    all "defines $exe rust_alloc" "exports $exe malloc" "exports $exe free" \
+        "exports $exe realloc" "exports $exe posix_memalign"
+}
+
+# --- row 3: Rust staticlib linked into a C program ----------------------------
+staticlib_leaves_rust_abi_undefined() {
+    local lib=$TD/libembed.a
+    all "needs $lib rust_alloc" "needs $lib rust_dealloc" "! defines $lib rust_alloc" \
+        "! defines_ox_api $lib"
+}
+
+row3_system() {
+    local exe=$OUT/host_embed_system
+    "$CC" "${CFLAGS_T[@]}" tests/link/host.c "$TD/libembed.a" "$BUILD/liboxalloc_system.a" \
+        "${RUST_SYSLIBS[@]}" -o "$exe" || return 1
+    "$exe" rust=system malloc=system || return 1
+    all "defines $exe rust_alloc" "! defines_ox_api $exe" "needs $exe malloc"
+}
+
+row3_oxalloc() {
+    local exe=$OUT/host_embed_oxalloc
+    "$CC" "${CFLAGS_T[@]}" -DHOST_LINKS_OXALLOC tests/link/host.c "$TD/libembed.a" \
+        "$BUILD/liboxalloc.a" "${RUST_SYSLIBS[@]}" -o "$exe" || return 1
+    "$exe" rust=oxalloc malloc=system || return 1
+    all "defines $exe rust_alloc" "defines $exe ox_owns" "needs $exe malloc"
+}
+
+# --- row 4: Rust cdylib loaded by a C program ---------------------------------
+build_dlopen_host() {
+    "$CC" "${CFLAGS_T[@]}" -DHOST_DLOPEN tests/link/host.c -ldl -o "$OUT/host_dlopen"
+}
+
+row4() {
+    local so=$TD/libplugin.so
+    "$OUT/host_dlopen" rust=system malloc=system "$so" || return 1
+    # The polyfill is inside the library, hidden: the host's malloc serves it,
+    # and the library exports neither rust_* nor malloc.
+    all "defines $so rust_alloc" "! exports $so rust_alloc" "! exports $so malloc" \
+        "needs $so malloc" "needs $so posix_memalign" "! defines_ox_api $so" \
+        "exports $so rs_make_buffer"
+}
+
+# --- row 5: C program with liboxalloc.a and the override object --------------
+row5() {
+    local exe=$OUT/c_override
+    "$CC" "${CFLAGS_T[@]}" tests/link/c_override.c "$BUILD/oxalloc_override.o" \
+        "$BUILD/liboxalloc.a" -o "$exe" || return 1
+    "$exe" || return 1
+    all "exports $exe malloc" "exports $exe free" "exports $exe calloc" "defines $exe ox_owns"
+}
+
+# --- row 6: LD_PRELOAD -------------------------------------------------------
+row6() {
+    LD_PRELOAD=$BUILD/liboxalloc.so "$OUT/host_dlopen" rust=oxalloc malloc=oxalloc \
+        "$TD/libplugin.so" || return 1
+    all "exports $BUILD/liboxalloc.so malloc" "exports $BUILD/liboxalloc.so ox_owns"
+}
+
+# --- the polyfill's own contract ---------------------------------------------
+polyfill() {
+    "$CC" "${CFLAGS_T[@]}" tests/link/polyfill_test.c "$BUILD/liboxalloc_system.a" \
+        -o "$OUT/polyfill_test" && "$OUT/polyfill_test" &&
+        all "! defines_ox_api $BUILD/liboxalloc_system.a" &&
+        # Only the four rust_* are global in the polyfill.
+        [ "$(syms --defined-only -g "$BUILD/liboxalloc_system.a" | awk '{print $2}' | sort | tr '\n' ' ')" \
+            = "rust_alloc rust_alloc_zeroed rust_dealloc rust_realloc " ]
+}
+
+# --- docs/rust.md: its examples are the files of crates/example_* -----------
+# A fenced block right after "<!-- same as PATH -->" must equal PATH, with the
+# doc's placeholder path to the crate replaced by the real relative one.
+docs_blocks_match() {
+    local doc=docs/rust.md dir=$OUT/doc_blocks n=0 path
+    rm -rf "$dir" && mkdir -p "$dir"
+    awk -v dir="$dir" '
+        /^<!-- same as [^ ]+ -->$/ { want = $4; next }
+        /^```/ && want != "" && !inblock { inblock = 1; n++; f = dir "/" n; print want > (dir "/" n ".path"); next }
+        /^```/ && inblock { inblock = 0; want = ""; close(f); next }
+        inblock { print > f }
+    ' "$doc" || return 1
+    for p in "$dir"/*.path; do
+        path=$(cat "$p")
+        n=$((n + 1))
+        sed 's#path/to/oxalloc/rust_shim#../../../../rust_shim#' "${p%.path}" |
+            diff -u "$path" - || { echo "docs/rust.md block differs from $path"; return 1; }
+    done
+    [ "$n" -ge 5 ] || { echo "only $n example blocks found in docs/rust.md"; return 1; }
+}
+
+doc_example_exe() {
+    "$TD/example_exe" | grep -q '^4 words; the first has [0-9]* usable bytes$'
+}
+
+doc_example_embed() {
+    for lib in liboxalloc.a liboxalloc_system.a; do
+        "$CC" "$CRATES/example_embed/main.c" "$TD/libgreeting.a" "$BUILD/$lib" \
+            -lpthread -ldl -lm -o "$OUT/greet" || return 1
+        [ "$("$OUT/greet")" = "hello, C!" ] || { echo "greet with $lib"; return 1; }
+    done
+}
+
+# --- run ---------------------------------------------------------------------
+t "build: native crates (row 1, docs example)" cargo_build -p exe_native -p example_exe
+t "row 1: Rust executable, default features" row1
+t "docs: 'Using oxalloc from Rust' example runs" doc_example_exe
+t "build: override crate (row 2)" cargo_build -p exe_override
+t "row 2: Rust executable, feature override" row2
+t "build: staticlib crates (row 3, docs example)" cargo_build -p embed -p greeting
+t "row 3: staticlib leaves rust_* undefined" staticlib_leaves_rust_abi_undefined
+t "row 3: staticlib + C + liboxalloc_system.a" row3_system
+t "row 3: staticlib + C + liboxalloc.a" row3_oxalloc
+t "docs: 'Embedding Rust in a C program' example links both ways" doc_example_embed
+t "build: cdylib crate (row 4)" cargo_build -p plugin
+t "build: dlopen host" build_dlopen_host
+t "row 4: cdylib loaded by dlopen from C" row4
+t "row 5: C program + liboxalloc.a + override object" row5
+t "row 6: dlopen host and cdylib under LD_PRELOAD" row6
+t "polyfill: rust_alloc.h contract over malloc" polyfill
+t "docs: examples in docs/rust.md are the tested files" docs_blocks_match
+
+echo "link: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
