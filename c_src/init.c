@@ -4,6 +4,7 @@
  * inherit in a held state) and no call that may allocate.
  */
 #include <sched.h>
+#include <string.h>
 #include <sys/auxv.h>
 
 #include "internal.h"
@@ -18,8 +19,10 @@ uintptr_t _ox_free_tag;
 
 /* 16 random bytes the kernel gives every process (no system call). */
 static uintptr_t process_random(void) {
-  const uintptr_t *random = (const uintptr_t *)getauxval(AT_RANDOM);
-  uintptr_t r = random ? random[0] ^ random[1] : (uintptr_t)&init_state * 0x9E3779B97F4A7C15ull;
+  const void *random = (const void *)getauxval(AT_RANDOM);
+  uintptr_t w[2] = {0, 0}; /* the bytes need not be word-aligned: copy them */
+  if (random) memcpy(w, random, sizeof w);
+  uintptr_t r = random ? w[0] ^ w[1] : (uintptr_t)&init_state * 0x9E3779B97F4A7C15ull;
   return r | 1; /* never 0, which fresh memory holds */
 }
 
