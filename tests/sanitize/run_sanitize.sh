@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# run_sanitize.sh - the runs of the sanitize suite (tests/sanitize/suite.mk).
+#   run_sanitize.sh SAN_DIR
+# Each check prints PASS/FAIL/SKIP and its programs' output indented (so that
+# only the closing "sanitize: N passed, N failed" line starts a line with a
+# count).  Exits non-zero when a check failed.  Skipped checks count in
+# neither column.
+set -u
+dir=$1
+passed=0 failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# result NAME OK [WHY]: records a check.
+result() {
+  if [ "$2" = 1 ]; then
+    echo "PASS $1"; passed=$((passed + 1))
+  else
+    echo "FAIL $1${3:+: $3}"; failed=$((failed + 1))
+  fi
+}
+
+# run CMD...: runs with output in $log, shows it indented, sets rc.
+run() {
+  "$@" >"$log" 2>&1
+  rc=$?
+  sed 's/^/    /' "$log" | tail -n 40
+}
+
+# (a) UBSan: any "runtime error" aborts the program (no recovery).
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+run "$dir/ubsan_smoke"
+ok=0; [ "$rc" -eq 0 ] && ! grep -q 'runtime error' "$log" && ok=1
+result ubsan-smoke "$ok" "exit $rc (repro: $dir/ubsan_smoke)"
+
+if [ -x "$dir/ubsan_core_tests" ]; then
+  run "$dir/ubsan_core_tests"
+  ok=0; [ "$rc" -eq 0 ] && ! grep -q 'runtime error' "$log" && ok=1
+  result ubsan-core "$ok" "exit $rc (repro: $dir/ubsan_core_tests, then --run NAME)"
+else
+  echo "SKIP ubsan-core: tests/core has no test sources"
+fi
+
+# (b) TSan: any report stops the program with exit 66.
+run env TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tsan_threads" 2
+ok=0; [ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$log" && ok=1
+result tsan-threads "$ok" "exit $rc (repro: TSAN_OPTIONS='halt_on_error=1 exitcode=66' $dir/tsan_threads 2)"
+
+# (c) valgrind memcheck: the smoke test must be clean...
+vg=(valgrind --tool=memcheck --error-exitcode=9 --leak-check=full
+    --errors-for-leak-kinds=definite)
+run "${vg[@]}" "$dir/vg_smoke"
+result valgrind-clean "$([ "$rc" -eq 0 ] && echo 1)" "exit $rc (repro: ${vg[*]} $dir/vg_smoke)"
+
+# ...and misuse inside oxalloc blocks must be reported, which needs the
+# core's client requests.
+if ! grep -q VALGRIND_MALLOCLIKE_BLOCK c_src/*.[ch] 2>/dev/null; then
+  echo "SKIP valgrind-detects: the core has no valgrind client requests yet" \
+       "(no VALGRIND_MALLOCLIKE_BLOCK in c_src)"
+else
+  for mode in leak rust-leak uaf rust-uaf; do
+    case $mode in
+      *leak) want='definitely lost: [0-9,]+ bytes in 1 blocks' ;;
+      *) want='Invalid read of size 1' ;;
+    esac
+    run "${vg[@]}" "$dir/vg_misuse" "$mode"
+    ok=0; [ "$rc" -eq 9 ] && grep -Eq "$want" "$log" && ok=1
+    result "valgrind-detects-$mode" "$ok" \
+      "memcheck did not report it (exit $rc; repro: ${vg[*]} $dir/vg_misuse $mode)"
+  done
+fi
+
+echo "sanitize: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
