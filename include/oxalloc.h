@@ -71,6 +71,80 @@ size_t ox_usable_size(const void *ptr);
  * allocators' memory.  Never faults, whatever the pointer. */
 bool ox_owns(const void *ptr);
 
+/* ---- statistics ---------------------------------------------------------- */
+
+#define OX_STATS_MAX_CLASSES 128
+
+/* A snapshot of the allocator, merged over every thread.  Counters of
+ * other threads are read without stopping them, so a snapshot taken while
+ * they run is approximate (each field is consistent on its own). */
+typedef struct ox_stats {
+  size_t allocated_bytes;  /* bytes in live blocks (block sizes, huge included) */
+  size_t allocated_blocks; /* live blocks */
+  size_t huge_blocks;      /* live blocks above the largest size class */
+  size_t huge_bytes;
+  size_t pages_in_use;     /* class pages holding blocks */
+  size_t segments_in_use;  /* 4 MiB segments held by heaps */
+  size_t committed_bytes;  /* mapped read-write by oxalloc now */
+  size_t resident_bytes;   /* committed minus what was given back and not reused */
+  size_t returned_bytes;   /* given back to the OS so far (madvise, munmap) */
+  size_t os_calls;         /* mmap, munmap, madvise and mremap calls so far */
+  size_t remote_frees;     /* frees of blocks owned by another thread's heap */
+  size_t threads_seen;     /* thread heaps set up (created or adopted) */
+  size_t class_count;      /* entries used in `classes` */
+  struct {
+    size_t block_size;
+    size_t live_blocks;
+  } classes[OX_STATS_MAX_CLASSES];
+} ox_stats_t;
+
+/* Fill `*out`.  Returns 0, or EINVAL for NULL.  Never allocates. */
+int ox_stats_get(ox_stats_t *out);
+
+/* Write a readable report (totals, then a table per size class) through
+ * `out`, called once per line with NUL-terminated text.  Never allocates:
+ * `out` may write(2) but must not call malloc if malloc is oxalloc. */
+void ox_stats_print(void (*out)(const char *text, void *arg), void *arg);
+
+/* The same snapshot as one JSON object, through `out` in pieces. */
+void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
+
+/* ---- options ---------------------------------------------------------------- */
+
+/* Options are read once, at the first allocation, from the environment
+ * variables OXALLOC_<NAME> (upper case), e.g. OXALLOC_PURGE_DELAY=100.
+ * ox_option_set changes one before that first use; `name` is the lower-case
+ * name ("purge_delay").  Returns 0, EINVAL for an unknown name or a value
+ * out of range, EBUSY once the allocator is initialised. */
+int ox_option_set(const char *name, long value);
+
+/* The current value of an option, or -1 for an unknown name. */
+long ox_option_get(const char *name);
+
+/* ---- first-class heaps ---------------------------------------------------- */
+
+/* A heap of its own: blocks allocated from it can be freed one by one
+ * (ox_heap_free or ox_free, from any thread), or all at once with
+ * ox_heap_destroy / ox_heap_reset - the arena use case.  A heap allocates
+ * only on the thread that created it. */
+typedef struct ox_heap_s ox_heap_t;
+
+/* A new, empty heap owned by the calling thread; NULL/ENOMEM on failure. */
+ox_heap_t *ox_heap_new(void);
+
+/* Allocate from `heap` (as ox_malloc / ox_aligned_alloc, same failures). */
+void *ox_heap_malloc(ox_heap_t *heap, size_t size);
+void *ox_heap_alloc_aligned(ox_heap_t *heap, size_t size, size_t alignment);
+
+/* Free one block of any heap (the same as ox_free). */
+void ox_heap_free(void *ptr);
+
+/* Free every block of `heap` at once; the heap stays usable. */
+void ox_heap_reset(ox_heap_t *heap);
+
+/* Free every block of `heap` and the heap itself. */
+void ox_heap_destroy(ox_heap_t *heap);
+
 #ifdef __cplusplus
 }
 #endif
