@@ -10,6 +10,7 @@
  */
 #include "common.h"
 
+#include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
@@ -76,6 +77,21 @@ long rss_kib(void)
     return pages_rss < 0 ? -1 : pages_rss * 4;
 }
 
+/* Which allocator serves malloc: each preloaded library exports a symbol
+ * the others do not.  The driver checks it against the one it preloaded. */
+static const char *detect_allocator(void)
+{
+    if (dlsym(RTLD_DEFAULT, "ox_version"))
+        return "oxalloc";
+    if (dlsym(RTLD_DEFAULT, "mallocx"))
+        return "jemalloc";
+    if (dlsym(RTLD_DEFAULT, "mi_version"))
+        return "mimalloc";
+    if (dlsym(RTLD_DEFAULT, "tc_version"))
+        return "tcmalloc";
+    return "glibc";
+}
+
 /* Find the workload named `name`; store its numeric suffix in *param. */
 static const workload_t *lookup(const char *name, long *param)
 {
@@ -98,9 +114,9 @@ static const workload_t *lookup(const char *name, long *param)
 
 static void print_result(const char *name, const result_t *r, double secs)
 {
-    printf("{\"workload\":\"%s\",\"ok\":%s,\"errors\":%llu,\"checksum\":\"%016llx\","
+    printf("{\"workload\":\"%s\",\"allocator\":\"%s\",\"ok\":%s,\"errors\":%llu,\"checksum\":\"%016llx\","
            "\"ops\":%llu,\"inner_s\":%.6f,\"scale\":%g,\"metrics\":{",
-           name, r->errors == 0 ? "true" : "false", (unsigned long long)r->errors,
+           name, detect_allocator(), r->errors == 0 ? "true" : "false", (unsigned long long)r->errors,
            (unsigned long long)r->checksum, (unsigned long long)r->ops, secs, g_scale);
     for (int i = 0; i < r->nmetrics; i++)
         printf("%s\"%s\":%.10g", i ? "," : "", r->metrics[i].name, r->metrics[i].value);

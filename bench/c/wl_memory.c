@@ -52,7 +52,7 @@ static void finish(result_t *r, buf_t *b)
 void wl_realloc_grow(long unused, result_t *r)
 {
     (void)unused;
-    uint64_t rng = 3, rounds = scaled(2);
+    uint64_t rng = 3, rounds = scaled(1);
     size_t vmax = (size_t)scaled(64) << 20; /* smaller only in quick runs */
     if (vmax > GROW_VECTOR_MAX)
         vmax = GROW_VECTOR_MAX;
@@ -97,7 +97,7 @@ void wl_aligned(long unused, result_t *r)
     void *slot[AL_SLOTS] = {0};
     size_t size[AL_SLOTS] = {0};
     uint64_t id[AL_SLOTS] = {0};
-    uint64_t rng = 11, ops = scaled(1500000), misaligned = 0;
+    uint64_t rng = 11, ops = scaled(500000), misaligned = 0;
     for (uint64_t op = 0; op < ops; op++) {
         size_t i = (size_t)(rng_next(&rng) % AL_SLOTS);
         if (slot[i]) {

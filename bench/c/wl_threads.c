@@ -71,7 +71,7 @@ static void *threads_worker(void *arg)
  * with N (the seed benchmark's definition). */
 void wl_threads(long nthreads, result_t *r)
 {
-    run_threads((int)nthreads, threads_worker, (long)scaled(5000), NULL, r);
+    run_threads((int)nthreads, threads_worker, (long)scaled(1500), NULL, r);
     result_metric(r, "threads", (double)nthreads);
 }
 
@@ -290,7 +290,7 @@ void wl_false_sharing(long unused, result_t *r)
     uint64_t *given[FS_THREADS];
     for (int i = 0; i < FS_THREADS; i++)
         given[i] = xmalloc(FS_OBJ);
-    run_threads(FS_THREADS, fs_worker, (long)scaled(50000), given, r);
+    run_threads(FS_THREADS, fs_worker, (long)scaled(25000), given, r);
     r->ops += FS_THREADS;
     result_metric(r, "threads", FS_THREADS);
 }

@@ -84,6 +84,8 @@ def measure(launch, timeout):
         run.reason = f"{_describe_status(status)} {tail[0][:80]}".strip()
     elif result is None:
         run.reason = "no JSON result line"
+    elif launch.expect and result.get("allocator") != launch.expect:
+        run.reason = f"binary uses {result.get('allocator')}, not {launch.expect}"
     else:
         run.ok = True
     run.result = result or {}

@@ -193,6 +193,20 @@ def write_png(path, cells, workloads, tmp_dir):
                 vals.append("NaN" if c.ratio is None or c.failed or cells[(w, "oxalloc")].failed
                             else f"{c.ratio:.4f}")
             f.write(f"{w} " + " ".join(vals) + "\n")
+    if not any(c.ratio for (w, a), c in cells.items() if a != "oxalloc"):
+        # No ratio at all (oxalloc failed everywhere): say so in the image.
+        script = f"""
+set terminal pngcairo size 1800,700 font ',14'
+set output '{path}'
+unset border
+unset tics
+unset key
+set label 1 'No ratios to draw: oxalloc has no successful run (see latest.md)' at screen 0.5,0.5 center
+set yrange [0:1]
+plot 2
+"""
+        subprocess.run(["gnuplot"], input=script, text=True, capture_output=True, check=True)
+        return
     plots = ", ".join(f"'{data}' using {i + 2}:xtic(1) title '{a}'" for i, a in enumerate(others))
     script = f"""
 set terminal pngcairo size 1800,700 font ',10'
@@ -266,7 +280,7 @@ def markdown(ctx, cells, workloads, launches, cg):
     out += pairwise_table(cells, workloads)
     out += ["", "## Fast-path cost (callgrind)", "",
             "Instructions per alloc+free pair of one size, alignment 8, through the API a Rust "
-            "user's `GlobalAlloc` calls: (Ir(2N) − Ir(N)) / N with N = 20000, "
+            "user's `GlobalAlloc` calls: (Ir(2N) − Ir(N)) / N with N = 20000 (2000 for 1 MiB), "
             "`valgrind --tool=callgrind` (bench/c/fastpath.c). The same block is freed and "
             "reallocated every time: the best case of each allocator.", ""]
     out += callgrind_table(cg_labels, cg_results, cg_sizes)

@@ -44,10 +44,11 @@ def language(workload):
 class Launch:
     """How to start one (workload, allocator) run, or why it cannot start."""
 
-    def __init__(self, argv, env_extra, missing=None):
+    def __init__(self, argv, env_extra, missing=None, expect=None):
         self.argv = argv
         self.env_extra = env_extra
         self.missing = missing  # a reason string when a file is absent
+        self.expect = expect    # the allocator a Rust binary must report
 
     def command_line(self):
         env = " ".join(f"{k}={v}" for k, v in self.env_extra.items())
@@ -72,4 +73,4 @@ def launch(workload, allocator, build_dir, oxalloc_so, scale):
         binary = os.path.join(build_dir, f"rust-bench-{allocator}")
         env = {}
         missing = None if os.path.exists(binary) else f"{binary} missing (cargo build failed?)"
-    return Launch([binary, "-s", f"{scale:g}", workload], env, missing)
+    return Launch([binary, "-s", f"{scale:g}", workload], env, missing, allocator)

@@ -12,32 +12,25 @@
 //!   tcmalloc  tc_malloc/tc_calloc/tc_realloc for small alignments,
 //!             tc_memalign otherwise, tc_free.
 
-#[cfg(not(any(
-    feature = "alloc-oxalloc",
-    feature = "alloc-glibc",
-    feature = "alloc-jemalloc",
-    feature = "alloc-mimalloc",
-    feature = "alloc-tcmalloc"
-)))]
-compile_error!("enable exactly one alloc-* feature");
+// build.rs sets bench_alloc from the alloc-* features.
 
 /// The name printed in the JSON line, checked by the driver.
-#[cfg(feature = "alloc-oxalloc")]
+#[cfg(bench_alloc = "oxalloc")]
 pub const NAME: &str = "oxalloc";
-#[cfg(feature = "alloc-glibc")]
+#[cfg(bench_alloc = "glibc")]
 pub const NAME: &str = "glibc";
-#[cfg(feature = "alloc-jemalloc")]
+#[cfg(bench_alloc = "jemalloc")]
 pub const NAME: &str = "jemalloc";
-#[cfg(feature = "alloc-mimalloc")]
+#[cfg(bench_alloc = "mimalloc")]
 pub const NAME: &str = "mimalloc";
-#[cfg(feature = "alloc-tcmalloc")]
+#[cfg(bench_alloc = "tcmalloc")]
 pub const NAME: &str = "tcmalloc";
 
-#[cfg(feature = "alloc-oxalloc")]
+#[cfg(bench_alloc = "oxalloc")]
 #[global_allocator]
 static GLOBAL: oxalloc::OxAlloc = oxalloc::OxAlloc;
 
-#[cfg(feature = "alloc-glibc")]
+#[cfg(bench_alloc = "glibc")]
 #[global_allocator]
 static GLOBAL: std::alloc::System = std::alloc::System;
 
@@ -45,7 +38,7 @@ static GLOBAL: std::alloc::System = std::alloc::System;
 #[allow(dead_code)]
 const MIN_ALIGN: usize = 16;
 
-#[cfg(feature = "alloc-jemalloc")]
+#[cfg(bench_alloc = "jemalloc")]
 mod jemalloc {
     use std::alloc::{GlobalAlloc, Layout};
     use std::ffi::{c_int, c_void};
@@ -101,7 +94,7 @@ mod jemalloc {
     static GLOBAL: Jemalloc = Jemalloc;
 }
 
-#[cfg(feature = "alloc-mimalloc")]
+#[cfg(bench_alloc = "mimalloc")]
 mod mimalloc {
     use std::alloc::{GlobalAlloc, Layout};
     use std::ffi::c_void;
@@ -134,7 +127,7 @@ mod mimalloc {
     static GLOBAL: Mimalloc = Mimalloc;
 }
 
-#[cfg(feature = "alloc-tcmalloc")]
+#[cfg(bench_alloc = "tcmalloc")]
 mod tcmalloc {
     use std::alloc::{GlobalAlloc, Layout};
     use std::ffi::c_void;

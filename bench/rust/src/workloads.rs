@@ -99,7 +99,7 @@ fn on_threads(n: usize, f: impl Fn(usize) -> Outcome + Send + Sync + 'static) ->
 /// vec-push-small: a Vec<usize> from empty, 500 pushes, checked and
 /// dropped; the same total number of vectors on 1 or on 32 threads.
 fn vec_push_small(nthreads: usize, scale: f64) -> Outcome {
-    let per_thread = (scaled(300_000, scale) / nthreads as u64).max(1);
+    let per_thread = (scaled(200_000, scale) / nthreads as u64).max(1);
     on_threads(nthreads, move |t| {
         let mut out = Outcome::default();
         for r in 0..per_thread {
@@ -168,7 +168,7 @@ fn vec_push_large(scale: f64) -> Outcome {
 fn collections(scale: f64) -> Outcome {
     let mut out = Outcome::default();
     let mut rng = Rng(21);
-    for _ in 0..scaled(15, scale) {
+    for _ in 0..scaled(10, scale) {
         let mut tree: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut hash: HashMap<u64, String> = HashMap::new();
         let mut boxes: Vec<Box<[u8]>> = Vec::new();
