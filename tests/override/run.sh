@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/override/run.sh BUILD BIN_DIR - runs every override test program
-# in both routes (static link, LD_PRELOAD), and the checked-build
-# foreign-pointer test; sums their "name: N passed, N failed" lines into
+# in both routes (static link, LD_PRELOAD), again under the checked
+# build's LD_PRELOAD, and the checked-build foreign-pointer test; sums their "name: N passed, N failed" lines into
 # the suite's closing line "override: N passed, N failed".
 set -u
 build=$1 bins=$2
@@ -34,6 +34,10 @@ for t in $tests; do
   run "$t static" "$bins/${t}_static" && pass=$((pass + LAST_PASS)) fail=$((fail + LAST_FAIL))
   run "$t preload" env LD_PRELOAD="$preload" "$bins/${t}_preload" &&
     pass=$((pass + LAST_PASS)) fail=$((fail + LAST_FAIL))
+  # the checked build keeps every rule too (foreign pointers aside: there
+  # it must abort, tested below)
+  [ "$t" = foreign ] || { run "$t checked" env LD_PRELOAD="$checked" "$bins/${t}_preload" &&
+    pass=$((pass + LAST_PASS)) fail=$((fail + LAST_FAIL)); }
 done
 
 # The checked build must abort on a foreign pointer, naming it.
