@@ -48,7 +48,7 @@ static size_t page_size(void)
     return page;
 }
 
-/* NULL with errno = ENOMEM: the one failure exit of every entry point. */
+/* NULL with errno = ENOMEM: how every entry point reports a size it cannot serve. */
 static void *fail_nomem(void)
 {
     errno = ENOMEM;
