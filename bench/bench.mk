@@ -66,7 +66,7 @@ bench: bench-build
 	  --out bench/results --history --readme bench/README.md --command "make bench"
 
 bench-quick: bench-build
-	$(BENCH_DRIVER) --reps 2 --scale 0.05 --timeout 20 \
+	$(BENCH_DRIVER) --reps 2 --scale 0.03 --timeout 20 \
 	  --out $(BENCH_BUILD)/quick --command "make bench-quick"
 
 bench-callgrind: $(BENCH_FASTPATH) bench-build-ox

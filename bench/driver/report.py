@@ -185,7 +185,6 @@ def write_png(path, cells, workloads, tmp_dir):
     data = os.path.join(tmp_dir, "ratios.dat")
     others = [a for a in ALLOCATORS if a != "oxalloc"]
     with open(data, "w") as f:
-        f.write("workload " + " ".join(others) + "\n")
         for w in workloads:
             vals = []
             for a in others:
@@ -209,7 +208,7 @@ plot 2
         return
     plots = ", ".join(f"'{data}' using {i + 2}:xtic(1) title '{a}'" for i, a in enumerate(others))
     script = f"""
-set terminal pngcairo size 1800,700 font ',10'
+set terminal pngcairo size 2200,750 font ',10'
 set output '{path}'
 set title 'Wall time relative to oxalloc (median of runs; > 1: slower than oxalloc; no bar: a FAILED run)'
 set style data histograms
@@ -242,8 +241,10 @@ def machine_info(repo_dir):
     pkgs = subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Version}, ",
                            "libc6", "libjemalloc2", "libmimalloc2.0", "libtcmalloc-minimal4"],
                           capture_output=True, text=True).stdout.strip(", ")
-    rev = subprocess.run(["git", "-C", repo_dir, "describe", "--always", "--dirty"],
-                         capture_output=True, text=True).stdout.strip() or "unknown"
+    # OXALLOC_BENCH_REV: for runs from an exported snapshot (no .git).
+    rev = os.environ.get("OXALLOC_BENCH_REV") or subprocess.run(
+        ["git", "-C", repo_dir, "describe", "--always", "--dirty"],
+        capture_output=True, text=True).stdout.strip() or "unknown"
     return {"nproc": os.cpu_count(), "cpu": model, "kernel": os.uname().release,
             "mem_gib": mem_kib / (1 << 20), "packages": pkgs, "oxalloc_rev": rev}
 
@@ -260,6 +261,9 @@ def markdown(ctx, cells, workloads, launches, cg):
         f"repetition; total time {ctx['elapsed'] / 60:.1f} min)",
         f"- machine: `nproc` = {m['nproc']}, CPU: {m['cpu']}, {m['mem_gib']:.0f} GiB RAM, "
         f"Linux {m['kernel']}",
+        f"- load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in ctx['load'][0])}, "
+        f"at end {'/'.join(f'{x:.1f}' for x in ctx['load'][1])} (other jobs on this shared "
+        f"machine inflate wall times; CPU times are less affected)",
         f"- oxalloc: git {m['oxalloc_rev']}; others (Debian): {m['packages']}",
         f"- C workloads: one binary (`oxbench`), the allocator given by `LD_PRELOAD` (none for "
         f"glibc); Rust workloads: one binary per allocator with its `#[global_allocator]`.",

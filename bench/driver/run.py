@@ -101,6 +101,7 @@ def write_outputs(args, ctx, cells, workloads, launches, cg):
 def main():
     args = parse_args()
     start = time.time()
+    load_start = os.getloadavg()
     cg = ([], {}, callgrind.SIZES)
     if args.callgrind or args.callgrind_only:
         labels, results = callgrind.measure_all(args.build, args.oxalloc_so, progress)
@@ -121,6 +122,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc)
     ctx = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "now": now, "command": args.command,
            "scale": args.scale, "reps": args.reps, "elapsed": time.time() - start,
+           "load": (load_start, os.getloadavg()),
            "machine": report.machine_info(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
     write_outputs(args, ctx, cells, workloads, launches, cg)
     return 0
