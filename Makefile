@@ -58,6 +58,7 @@ all: release
 TEST_SUITES :=
 include $(sort $(wildcard tests/*/suite.mk))
 -include bench/bench.mk
+-include $(wildcard packaging/*.mk)
 
 # The one test command: runs every suite, then prints the total line.
 test: all

@@ -15,25 +15,33 @@
 
 #include "fast_path.h"
 
-/* Any size, any power-of-two `align`, without the checked build's trailer. */
-void *_ox_alloc_raw(size_t size, size_t align, bool zero) {
+/* Any size, any power-of-two `align`, from `heap`, without the checked
+ * build's trailer. */
+void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   if (align <= OX_CLASS_ALIGN_MAX && size <= OX_LARGE_MAX) {
     size_t rounded = size;
     if (align > OX_MIN_ALIGN) {
       rounded = (size + align - 1) & ~(align - 1);
       if (rounded == 0) rounded = align;
     }
-    void *p = _ox_alloc_class_raw(rounded);
+    void *p = _ox_heap_alloc_class(heap, rounded);
     if (p && zero) memset(p, 0, size);
     return p;
   }
-  return _ox_huge_alloc(size, align, zero);
+  void *p = _ox_huge_alloc(size, align, zero);
+  if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
+    _ox_huge_attach(heap, p);
+  return p;
+}
+
+void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero) {
+#if OX_CHECKED
+  return _ox_checked_alloc(heap, size, align, zero);
+#else
+  return _ox_alloc_raw(heap, size, align, zero);
+#endif
 }
 
 void *_ox_alloc_generic(size_t size, size_t align, bool zero) {
-#if OX_CHECKED
-  return _ox_checked_alloc(size, align, zero);
-#else
-  return _ox_alloc_raw(size, align, zero);
-#endif
+  return _ox_alloc_in(_ox_tl_heap, size, align, zero);
 }

@@ -225,9 +225,9 @@ static void verify_reuse(uint8_t *block, size_t block_size) {
     die_at("write to a freed block detected when it was reused:", block);
 }
 
-void *_ox_checked_alloc(size_t size, size_t align, bool zero) {
+void *_ox_checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   if (size <= OX_LARGE_MAX - OX_CHECK_TRAILER && align <= OX_CLASS_ALIGN_MAX) {
-    uint8_t *p = _ox_alloc_raw(size + OX_CHECK_TRAILER, align, false);
+    uint8_t *p = _ox_alloc_raw(heap, size + OX_CHECK_TRAILER, align, false);
     if (!p) return NULL;
     ox_segment_t *seg = _ox_segment_of_class_block(p);
     size_t block_size = _ox_segment_page_of(seg, p)->block_size;
@@ -239,6 +239,8 @@ void *_ox_checked_alloc(size_t size, size_t align, bool zero) {
   }
   uint8_t *p = _ox_huge_alloc(size, align, zero);
   if (!p) return NULL;
+  if (atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
+    _ox_huge_attach(heap, p);
   ox_segment_t *seg = _ox_segment_lookup(p);
   seg->checked_size = size + 1; /* 0 marks a freed huge block */
   size_t canary_len = seg->huge_usable - size;

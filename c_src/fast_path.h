@@ -23,25 +23,26 @@
 #include "internal.h"
 #include "size_class.h"
 
-/* A class block of `size` (<= OX_LARGE_MAX) bytes, 16-aligned. */
-OX_INLINE void *_ox_alloc_class_raw(size_t size) {
-  ox_heap_t *heap = _ox_tl_heap;
+/* A class block of `size` (<= OX_LARGE_MAX) bytes from `heap`, 16-aligned. */
+OX_INLINE void *_ox_heap_alloc_class(ox_heap_t *heap, size_t size) {
   unsigned cls = _ox_size_class(size);
   ox_page_t *page = heap->direct[cls];
   ox_block_t *block = page->free;
   if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
   page->free = block->next;
   page->used++;
+  heap->live[cls]++;
   ((uintptr_t *)block)[1] = 0; /* clear the freed tag (see _ox_free) */
   return block;
 }
 
-/* The same, through the checks of the checked build. */
+/* The same from the calling thread's heap, through the checks of the
+ * checked build. */
 OX_INLINE void *_ox_alloc_class(size_t size) {
 #if OX_CHECKED
-  return _ox_checked_alloc(size, OX_MIN_ALIGN, false);
+  return _ox_checked_alloc(_ox_tl_heap, size, OX_MIN_ALIGN, false);
 #else
-  return _ox_alloc_class_raw(size);
+  return _ox_heap_alloc_class(_ox_tl_heap, size);
 #endif
 }
 
@@ -50,12 +51,14 @@ OX_INLINE bool _ox_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 /* Free a block of a known live segment. */
 OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
   ox_page_t *page = _ox_segment_page_of(seg, p);
-  if (OX_LIKELY(seg->heap == _ox_tl_heap)) {
+  ox_heap_t *heap = seg->heap;
+  if (OX_LIKELY(heap == _ox_tl_heap)) {
     ox_block_t *block = p;
     block->next = page->local_free;
     page->local_free = block;
+    heap->live[page->class_idx]--;
     if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger))
-      _ox_page_after_free(seg->heap, page);
+      _ox_page_after_free(heap, page);
     return;
   }
   _ox_free_generic(seg, p);

@@ -49,12 +49,16 @@ static ox_heap_t *heap_adopt(void) {
   return NULL;
 }
 
-static ox_heap_t *heap_create(void) {
+/* The calling thread's token: the address of its own TLS slot. */
+static const void *thread_token(void) { return &_ox_tl_heap; }
+
+static ox_heap_t *heap_create(int state) {
   size_t bytes = (sizeof(ox_heap_t) + _ox_os_page_size() - 1) & ~(_ox_os_page_size() - 1);
   ox_heap_t *heap = _ox_os_map(bytes);
   if (!heap) return NULL;
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) heap->direct[c] = &_ox_empty_page;
-  atomic_store_explicit(&heap->state, OX_HEAP_ACTIVE, memory_order_relaxed);
+  atomic_flag_clear(&heap->huge_lock);
+  atomic_store_explicit(&heap->state, state, memory_order_relaxed);
   ox_heap_t *head = atomic_load_explicit(&all_heaps, memory_order_relaxed);
   do {
     heap->next_all = head;
@@ -67,8 +71,10 @@ ox_heap_t *_ox_heap_for_thread(void) {
   _ox_process_init();
   exit_key_init();
   ox_heap_t *heap = heap_adopt();
-  if (!heap) heap = heap_create();
+  if (!heap) heap = heap_create(OX_HEAP_ACTIVE);
   if (!heap) return NULL;
+  heap->owner = thread_token();
+  _ox_stat_add(OX_STAT_THREADS, 1);
   _ox_tl_heap = heap;
   /* Set after _ox_tl_heap: if this allocates, it finds the heap ready. */
   pthread_setspecific(exit_key, heap);
@@ -80,7 +86,46 @@ static void heap_thread_exit(void *arg) {
   _ox_tl_heap = &_ox_empty_heap;
   _ox_heap_collect_remote(heap);
   _ox_heap_release_empty_pages(heap);
+  heap->owner = NULL;
   atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+}
+
+/* ---- first-class heaps ------------------------------------------------- */
+
+ox_heap_t *_ox_heap_new_first_class(void) {
+  _ox_process_init();
+  ox_heap_t *heap = NULL;
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h && !heap; h = h->next_all) {
+    int expected = OX_HEAP_DEAD;
+    if (atomic_compare_exchange_strong(&h->state, &expected, OX_HEAP_FIRST_CLASS)) heap = h;
+  }
+  if (!heap) heap = heap_create(OX_HEAP_FIRST_CLASS);
+  if (heap) heap->owner = thread_token();
+  return heap;
+}
+
+/* Forget every page and block of a first-class heap (its memory was
+ * given back by the caller). */
+void _ox_heap_clear(ox_heap_t *heap) {
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
+    heap->direct[c] = &_ox_empty_page;
+    heap->queue[c].first = heap->queue[c].last = NULL;
+    heap->live[c] = 0;
+  }
+  heap->full.first = heap->full.last = NULL;
+  for (int k = 0; k < OX_PAGED_KINDS; k++) heap->segments[k] = NULL;
+  heap->all_segments = NULL;
+  atomic_store_explicit(&heap->remote, NULL, memory_order_relaxed);
+}
+
+void _ox_heap_retire_first_class(ox_heap_t *heap) {
+  heap->owner = NULL;
+  atomic_store_explicit(&heap->state, OX_HEAP_DEAD, memory_order_release);
+}
+
+void _ox_heap_visit_all(ox_heap_visitor visit, void *arg) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all)
+    visit(h, arg);
 }
 
 /* ---- frees from other threads ----------------------------------------- */
@@ -99,6 +144,11 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
  * remote list, or free it at once if the heap's thread has exited. */
 void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
+  if (heap->owner == thread_token()) { /* a first-class heap of this thread */
+    _ox_page_free_block(heap, seg, p);
+    return;
+  }
+  atomic_fetch_add_explicit(&heap->remote_frees, 1, memory_order_relaxed);
   if (heap_try_claim(heap, OX_HEAP_COLLECTING)) {
     _ox_heap_collect_remote(heap);
     _ox_page_free_block(heap, seg, p);

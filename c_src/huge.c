@@ -55,6 +55,8 @@ static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t 
   seg->huge_offset = offset;
   seg->huge_usable = map_size - offset;
   seg->huge_align = align;
+  seg->arena = NULL;
+  _ox_os_advise_huge_pages(seg, map_size);
   _ox_segment_map_set(seg, (uintptr_t)seg, map_size, seg);
 }
 
@@ -113,11 +115,11 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   _ox_segment_map_set(seg, (uintptr_t)seg, old_map, NULL);
   if (!_ox_os_remap_to(seg, old_map, new_map, dest)) {
     _ox_segment_map_set(seg, (uintptr_t)seg, old_map, seg);
-    _ox_os_unmap(raw, total);
+    _ox_os_unreserve(raw, total);
     return NULL;
   }
-  if (dest > raw) _ox_os_unmap(raw, (size_t)(dest - raw));
-  if (raw + total > dest + new_map) _ox_os_unmap(dest + new_map, (size_t)(raw + total - (dest + new_map)));
+  if (dest > raw) _ox_os_unreserve(raw, (size_t)(dest - raw));
+  if (raw + total > dest + new_map) _ox_os_unreserve(dest + new_map, (size_t)(raw + total - (dest + new_map)));
   ox_segment_t *moved = (ox_segment_t *)dest;
   moved->map_size = new_map;
   moved->huge_usable = new_map - moved->huge_offset;
@@ -222,11 +224,64 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   }
   seg->huge_align = align;
   seg->pages_used = 1; /* live */
+  seg->arena = NULL;
+  _ox_stat_add(OX_STAT_HUGE_BLOCKS, 1);
+  _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)seg->huge_usable);
   return (uint8_t *)seg + seg->huge_offset;
 }
 
+/* ---- huge blocks of first-class heaps (a short spin lock per heap) ---- */
+
+static void arena_lock(ox_heap_t *arena) {
+  while (atomic_flag_test_and_set_explicit(&arena->huge_lock, memory_order_acquire)) {
+  }
+}
+
+static void arena_unlock(ox_heap_t *arena) {
+  atomic_flag_clear_explicit(&arena->huge_lock, memory_order_release);
+}
+
+void _ox_huge_attach(ox_heap_t *arena, void *p) {
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  arena_lock(arena);
+  seg->arena = arena;
+  seg->prev = NULL;
+  seg->next = arena->huge_blocks;
+  if (seg->next) seg->next->prev = seg;
+  arena->huge_blocks = seg;
+  arena_unlock(arena);
+}
+
+static void huge_detach(ox_segment_t *seg) {
+  ox_heap_t *arena = seg->arena;
+  arena_lock(arena);
+  if (seg->prev) seg->prev->next = seg->next;
+  else arena->huge_blocks = seg->next;
+  if (seg->next) seg->next->prev = seg->prev;
+  seg->next = seg->prev = NULL;
+  seg->arena = NULL;
+  arena_unlock(arena);
+}
+
+void _ox_huge_release_arena(ox_heap_t *arena) {
+  arena_lock(arena);
+  ox_segment_t *seg = arena->huge_blocks;
+  arena->huge_blocks = NULL;
+  arena_unlock(arena);
+  while (seg) {
+    ox_segment_t *next = seg->next;
+    _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);
+    _ox_stat_add(OX_STAT_HUGE_BYTES, -(intptr_t)seg->huge_usable);
+    huge_unmap(seg);
+    seg = next;
+  }
+}
+
 void _ox_huge_free(ox_segment_t *seg) {
+  if (seg->arena) huge_detach(seg);
   seg->pages_used = 0; /* not live: a second free is refused */
+  _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);
+  _ox_stat_add(OX_STAT_HUGE_BYTES, -(intptr_t)seg->huge_usable);
   if (!huge_cache_put(seg)) huge_unmap(seg);
 }
 
@@ -242,10 +297,15 @@ void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
   /* A small shrink keeps the mapping as it is. */
   if (new_map <= seg->map_size && seg->map_size - new_map <= new_map / 8)
     return (uint8_t *)seg + seg->huge_offset;
+  size_t old_usable = seg->huge_usable;
+  ox_heap_t *arena = seg->arena; /* the list links must follow a move */
+  if (arena) huge_detach(seg);
   ox_segment_t *resized = huge_resize(seg, new_map);
+  if (arena) _ox_huge_attach(arena, (uint8_t *)(resized ? resized : seg) + seg->huge_offset);
   if (!resized) {
     errno = ENOMEM;
     return NULL;
   }
+  _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)resized->huge_usable - (intptr_t)old_usable);
   return (uint8_t *)resized + resized->huge_offset;
 }

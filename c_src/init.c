@@ -26,6 +26,10 @@ static uintptr_t process_random(void) {
   return r | 1; /* never 0, which fresh memory holds */
 }
 
+bool _ox_initialized(void) {
+  return atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE;
+}
+
 void _ox_process_init(void) {
   int expected = INIT_NONE;
   if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE) return;
@@ -43,3 +47,7 @@ void _ox_process_init(void) {
 OX_PUBLIC const char *ox_version(void) {
   return OX_STR(OXALLOC_VERSION_MAJOR) "." OX_STR(OXALLOC_VERSION_MINOR) "." OX_STR(OXALLOC_VERSION_PATCH);
 }
+
+/* OXALLOC_SHOW_STATS=1: the report on stderr when the program exits (a
+ * destructor, so no atexit registration that might allocate). */
+__attribute__((destructor)) static void show_stats_at_exit(void) { _ox_stats_show_at_exit(); }

@@ -7,11 +7,32 @@
 
 #include "types.h"
 
+/* ---- stats.c: process-wide counters (slow paths only) ------------------ */
+typedef enum {
+  OX_STAT_COMMITTED,   /* bytes mapped read-write */
+  OX_STAT_NONRESIDENT, /* of those, pages known untouched or purged */
+  OX_STAT_RETURNED,    /* bytes given back (madvise, munmap), cumulative */
+  OX_STAT_OS_CALLS,
+  OX_STAT_SEGMENTS,
+  OX_STAT_PAGES,
+  OX_STAT_HUGE_BLOCKS,
+  OX_STAT_HUGE_BYTES,
+  OX_STAT_THREADS,
+  OX_STAT_COUNT
+} ox_stat_id;
+extern _Atomic intptr_t _ox_stat[OX_STAT_COUNT];
+void _ox_stats_show_at_exit(void);
+OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
+  atomic_fetch_add_explicit(&_ox_stat[id], delta, memory_order_relaxed);
+}
+
 /* ---- os.c: the only file that makes system calls ---------------------- */
 size_t _ox_os_page_size(void);
 void *_ox_os_map(size_t size);                 /* RW, zeroed; NULL on failure */
 void *_ox_os_reserve(size_t size);             /* PROT_NONE placeholder */
-bool _ox_os_unmap(void *p, size_t size);
+bool _ox_os_unmap(void *p, size_t size);       /* read-write memory */
+void _ox_os_unreserve(void *p, size_t size);   /* a PROT_NONE reservation */
+void _ox_os_advise_huge_pages(void *p, size_t size);
 void _ox_os_purge(void *p, size_t size);       /* give pages back, keep mapping */
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
@@ -35,10 +56,14 @@ typedef enum {
   OX_OPT_SEGMENT_CACHE,    /* empty 4 MiB segments kept for reuse */
   OX_OPT_HUGE_CACHE_MB,    /* bytes of freed huge blocks kept for reuse */
   OX_OPT_VERBOSE,          /* warnings on stderr */
+  OX_OPT_SHOW_STATS,       /* statistics report on stderr at exit */
+  OX_OPT_EAGER_COMMIT,     /* populate segments when they are mapped */
+  OX_OPT_HUGE_PAGES,       /* ask for transparent huge pages */
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);
 long _ox_option(ox_option_id id);
+bool _ox_initialized(void);
 
 /* ---- init.c ------------------------------------------------------------- */
 /* Once per process, before the first segment; never calls malloc. */
@@ -53,6 +78,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
 void _ox_segment_cache_purge(uint64_t now, bool force);
+void _ox_segment_release_all(ox_heap_t *heap);  /* every segment, live blocks or not */
 uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size);
 
 /* ---- page.c ------------------------------------------------------------- */
@@ -66,19 +92,27 @@ extern __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec"))
 extern ox_heap_t _ox_empty_heap;
 extern ox_page_t _ox_empty_page;
 ox_heap_t *_ox_heap_for_thread(void);          /* creates or adopts one */
+ox_heap_t *_ox_heap_new_first_class(void);
+void _ox_heap_clear(ox_heap_t *heap);
+void _ox_heap_retire_first_class(ox_heap_t *heap);
+typedef void (*ox_heap_visitor)(ox_heap_t *heap, void *arg);
+void _ox_heap_visit_all(ox_heap_visitor visit, void *arg);
 void _ox_heap_collect_remote(ox_heap_t *heap);
 void _ox_free_remote(ox_segment_t *seg, void *p);
 void _ox_heap_collect_abandoned(void);
 
 /* ---- huge.c ------------------------------------------------------------- */
 void *_ox_huge_alloc(size_t size, size_t align, bool zero);
+void _ox_huge_attach(ox_heap_t *arena, void *p);  /* first-class heap owns it */
 void _ox_huge_free(ox_segment_t *seg);
 void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
+void _ox_huge_release_arena(ox_heap_t *heap);   /* every huge block of a first-class heap */
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);
-void *_ox_alloc_raw(size_t size, size_t align, bool zero);
+void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero);
+void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero);
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);
@@ -96,7 +130,7 @@ size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
  * the address. */
 #if OX_CHECKED
 #define OX_CHECK_TRAILER 16
-void *_ox_checked_alloc(size_t size, size_t align, bool zero);
+void *_ox_checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero);
 void _ox_check_live(ox_segment_t *seg, const void *p);
 void _ox_check_free(ox_segment_t *seg, const void *p);
 void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align);

@@ -36,29 +36,57 @@ size_t _ox_os_page_size(void) {
   return page_size;
 }
 
-static void *map_with(size_t size, int prot) {
+static void *map_with(size_t size, int prot, int extra_flags) {
   if (injected_failure()) return NULL;
   int saved = errno;
-  void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
   errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
   return p == MAP_FAILED ? NULL : p;
 }
 
-void *_ox_os_map(size_t size) { return map_with(size, PROT_READ | PROT_WRITE); }
+void *_ox_os_map(size_t size) {
+  int populate = _ox_option(OX_OPT_EAGER_COMMIT) ? MAP_POPULATE : 0;
+  void *p = map_with(size, PROT_READ | PROT_WRITE, populate);
+  if (p) _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)size);
+  return p;
+}
 
-void *_ox_os_reserve(size_t size) { return map_with(size, PROT_NONE); }
+void *_ox_os_reserve(size_t size) { return map_with(size, PROT_NONE, 0); }
 
-bool _ox_os_unmap(void *p, size_t size) {
+static bool unmap(void *p, size_t size) {
   int saved = errno;
   bool ok = munmap(p, size) == 0;
   errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
   return ok;
 }
+
+bool _ox_os_unmap(void *p, size_t size) {
+  bool ok = unmap(p, size);
+  if (ok) {
+    _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)size);
+    _ox_stat_add(OX_STAT_RETURNED, (intptr_t)size);
+  }
+  return ok;
+}
+
+void _ox_os_unreserve(void *p, size_t size) { unmap(p, size); }
 
 void _ox_os_purge(void *p, size_t size) {
   int saved = errno;
   madvise(p, size, MADV_DONTNEED);
   errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+  _ox_stat_add(OX_STAT_RETURNED, (intptr_t)size);
+}
+
+void _ox_os_advise_huge_pages(void *p, size_t size) {
+  if (!_ox_option(OX_OPT_HUGE_PAGES)) return;
+  int saved = errno;
+  madvise(p, size, MADV_HUGEPAGE);
+  errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
 }
 
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size) {
@@ -66,7 +94,11 @@ bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size) {
   int saved = errno;
   void *q = mremap(p, old_size, new_size, 0);
   errno = saved;
-  return q != MAP_FAILED;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+  if (q == MAP_FAILED) return false;
+  _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)new_size - (intptr_t)old_size);
+  if (new_size < old_size) _ox_stat_add(OX_STAT_RETURNED, (intptr_t)(old_size - new_size));
+  return true;
 }
 
 /* Move the mapping to `dest`, replacing what is mapped there (a reservation
@@ -76,7 +108,10 @@ bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest) {
   int saved = errno;
   void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
   errno = saved;
-  return q != MAP_FAILED;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+  if (q == MAP_FAILED) return false;
+  _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)new_size - (intptr_t)old_size);
+  return true;
 }
 
 uint64_t _ox_os_now_ms(void) {

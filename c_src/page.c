@@ -143,11 +143,15 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
   if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
     heap = _ox_heap_for_thread();
     if (!heap) goto out_of_memory;
-    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
+    if (heap->direct[cls]->free) {
+      heap->live[cls]++;
+      return page_pop(heap->direct[cls]);
+    }
   }
   heap_maintenance(heap);
   ox_page_t *page = find_page(heap, cls);
   if (!page) goto out_of_memory;
+  heap->live[cls]++;
   return page_pop(page);
 out_of_memory:
   errno = ENOMEM;
@@ -182,6 +186,7 @@ void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_block_t *b = p;
   b->next = page->local_free;
   page->local_free = b;
+  heap->live[page->class_idx]--;
   if ((int32_t)--page->used <= page->free_trigger) _ox_page_after_free(heap, page);
 }
 

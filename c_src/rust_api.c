@@ -21,7 +21,7 @@ static OX_NOINLINE void *alloc_any(size_t size, size_t align, bool zero) {
 OX_PUBLIC void *rust_alloc(size_t size, size_t align) {
   if (OX_LIKELY(align - 1 < OX_MIN_ALIGN && (align & (align - 1)) == 0 && size <= OX_LARGE_MAX)) {
 #if OX_CHECKED /* record the exact layout, to compare it at dealloc */
-    return _ox_checked_alloc(size, align, false);
+    return _ox_checked_alloc(_ox_tl_heap, size, align, false);
 #endif
     return _ox_alloc_class(size);
   }

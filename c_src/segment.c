@@ -14,7 +14,10 @@
 _Atomic(ox_segment_t *) *_ox_segment_map;
 
 void _ox_segment_map_init(void) {
-  _ox_segment_map = _ox_os_map(OX_MAP_ENTRIES * sizeof(*_ox_segment_map));
+  size_t bytes = OX_MAP_ENTRIES * sizeof(*_ox_segment_map);
+  _ox_segment_map = _ox_os_map(bytes);
+  /* Address space, mostly never touched: not counted as committed memory. */
+  if (_ox_segment_map) _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)bytes);
 }
 
 void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val) {
@@ -37,11 +40,16 @@ static ox_segment_t *segment_map_fresh(void) {
   size_t tail = (size_t)(raw + span - (base + OX_SEGMENT_SIZE));
   if (tail) _ox_os_unmap(base + OX_SEGMENT_SIZE, tail);
   ox_segment_t *seg = (ox_segment_t *)base;
+  _ox_os_advise_huge_pages(base, OX_SEGMENT_SIZE);
   _ox_segment_map_set(seg, (uintptr_t)base, OX_SEGMENT_SIZE, seg);
+  _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)(OX_SEGMENT_SIZE - OX_HEADER_RESERVE));
   return seg;
 }
 
+static size_t nonresident_bytes(ox_segment_t *seg);
+
 static void segment_unmap(ox_segment_t *seg) {
+  _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
   _ox_segment_map_set(seg, (uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
   _ox_os_unmap(seg, OX_SEGMENT_SIZE);
 }
@@ -117,7 +125,21 @@ uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
   return start;
 }
 
+/* Bytes of the segment's pages known not to be resident (never touched
+ * since mapped, or purged). */
+static size_t nonresident_bytes(ox_segment_t *seg) {
+  size_t bytes = 0;
+  for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
+    size_t area;
+    _ox_page_area(seg, &seg->pages[i], &area);
+    if (!seg->pages[i].dirty) bytes += area;
+  }
+  return bytes;
+}
+
 static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, bool fresh) {
+  /* A reused segment's pages are counted resident from now on. */
+  if (!fresh) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
   seg->heap = heap;
   seg->kind = (uint8_t)kind;
   seg->page_shift = kind_page_shift[kind];
@@ -154,6 +176,20 @@ static void heap_segment_remove(ox_heap_t *heap, ox_segment_t *seg) {
   seg->in_heap_list = 0;
 }
 
+static void heap_all_push(ox_heap_t *heap, ox_segment_t *seg) {
+  seg->all_prev = NULL;
+  seg->all_next = heap->all_segments;
+  if (heap->all_segments) heap->all_segments->all_prev = seg;
+  heap->all_segments = seg;
+}
+
+static void heap_all_remove(ox_heap_t *heap, ox_segment_t *seg) {
+  if (seg->all_prev) seg->all_prev->all_next = seg->all_next;
+  else heap->all_segments = seg->all_next;
+  if (seg->all_next) seg->all_next->all_prev = seg->all_prev;
+  seg->all_next = seg->all_prev = NULL;
+}
+
 static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
   bool fresh = false;
   ox_segment_t *seg = segment_cache_take();
@@ -165,6 +201,8 @@ static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
   if (!seg) return NULL;
   segment_init(seg, heap, kind, fresh);
   heap_segment_push(heap, seg);
+  heap_all_push(heap, seg);
+  _ox_stat_add(OX_STAT_SEGMENTS, 1);
   return seg;
 }
 
@@ -186,6 +224,8 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (++seg->pages_used == data_page_count(seg)) heap_segment_remove(heap, seg);
   size_t area;
   uint8_t *start = _ox_page_area(seg, page, &area);
+  if (!page->dirty) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
+  _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
   static _Atomic uint32_t generations;
   *page = (ox_page_t){
@@ -204,7 +244,19 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
 
 static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
   if (seg->in_heap_list) heap_segment_remove(heap, seg);
+  heap_all_remove(heap, seg);
+  _ox_stat_add(OX_STAT_SEGMENTS, -1);
   if (!segment_cache_put(seg)) segment_unmap(seg);
+}
+
+/* Give back every segment of the heap at once, live blocks and all
+ * (ox_heap_destroy / ox_heap_reset). */
+void _ox_segment_release_all(ox_heap_t *heap) {
+  while (heap->all_segments) {
+    ox_segment_t *seg = heap->all_segments;
+    _ox_stat_add(OX_STAT_PAGES, -(intptr_t)seg->pages_used);
+    segment_release(heap, seg);
+  }
 }
 
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
@@ -214,6 +266,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   page->used = 0;
   page->span = 0; /* no pointer into a free page passes as a block */
   page->freed_at_ms = _ox_os_now_ms();
+  _ox_stat_add(OX_STAT_PAGES, -1);
   if (--seg->pages_used == 0) {
     segment_release(heap, seg);
     return;
@@ -224,6 +277,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
     uint8_t *start = _ox_page_area(seg, page, &area);
     _ox_os_purge(start, area);
     page->dirty = 0;
+    _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
   }
 }
 
@@ -250,6 +304,7 @@ void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
             run_len = area;
           }
           page->dirty = 0;
+          _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
         }
       }
       if (run) _ox_os_purge(run, run_len);

@@ -102,7 +102,10 @@ struct ox_segment_s {
   uint8_t in_heap_list;     /* on heap->segments[kind] (has a free page) */
   uint32_t page_count;
   uint32_t pages_used;
-  ox_segment_t *next, *prev; /* heap list of segments with a free page */
+  ox_segment_t *next, *prev; /* heap list of segments with a free page;
+                                HUGE of a first-class heap: its huge list */
+  ox_segment_t *all_next, *all_prev; /* every paged segment of the heap */
+  ox_heap_t *arena;         /* HUGE: the first-class heap it belongs to, or NULL */
   size_t map_size;          /* bytes mapped from the segment's base */
   size_t huge_offset;       /* HUGE: block start - segment base */
   size_t huge_usable;       /* HUGE: usable bytes of the block */
@@ -112,7 +115,12 @@ struct ox_segment_s {
   ox_page_t pages[];        /* page_count entries */
 };
 
-enum ox_heap_state { OX_HEAP_ACTIVE = 1, OX_HEAP_ABANDONED, OX_HEAP_COLLECTING };
+/* ACTIVE: a live thread's heap.  ABANDONED: its thread exited (adoptable).
+ * COLLECTING: claimed for a moment by a thread freeing into it.
+ * FIRST_CLASS: made by ox_heap_new.  DEAD: destroyed, reusable by ox_heap_new. */
+enum ox_heap_state {
+  OX_HEAP_ACTIVE = 1, OX_HEAP_ABANDONED, OX_HEAP_COLLECTING, OX_HEAP_FIRST_CLASS, OX_HEAP_DEAD
+};
 
 /* A heap: one per live thread, reused after the thread exits.  Heaps are
  * never unmapped, so other threads may always push onto `remote`. */
@@ -121,13 +129,20 @@ struct ox_heap_s {
   ox_page_queue_t queue[OX_CLASS_COUNT]; /* pages with (maybe) free blocks */
   ox_page_queue_t full;
   ox_segment_t *segments[OX_PAGED_KINDS]; /* segments with a free page */
+  ox_segment_t *all_segments;             /* every paged segment of the heap */
+  /* Live blocks per class, counted by the owner (statistics). */
+  intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;
-  size_t dirty_free_pages;                /* free pages not yet purged */
+  const void *owner;                      /* owning thread's token, or NULL */
   ox_heap_t *next_all;                    /* list of every heap (push only) */
   _Atomic int state;
+  /* First-class heaps: their huge blocks, for ox_heap_destroy. */
+  atomic_flag huge_lock;
+  ox_segment_t *huge_blocks;
   /* Frees from other threads, collected in one batch by the owner. */
   _Alignas(64) _Atomic(ox_block_t *) remote;
+  _Atomic size_t remote_frees;            /* statistics */
   _Alignas(64) char pad_after_remote[1];
 };
 

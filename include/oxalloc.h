@@ -112,10 +112,19 @@ void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
 /* ---- options ---------------------------------------------------------------- */
 
 /* Options are read once, at the first allocation, from the environment
- * variables OXALLOC_<NAME> (upper case), e.g. OXALLOC_PURGE_DELAY=100.
- * ox_option_set changes one before that first use; `name` is the lower-case
- * name ("purge_delay").  Returns 0, EINVAL for an unknown name or a value
- * out of range, EBUSY once the allocator is initialised. */
+ * variables OXALLOC_<NAME> (upper case), e.g. OXALLOC_PURGE_DELAY=100; an
+ * unknown OXALLOC_ variable or a malformed value gets one warning line on
+ * stderr and changes nothing.  ox_option_set sets one by its lower-case
+ * name ("purge_delay"); set before the first allocation it takes the place
+ * of the environment, set later it applies from then on.  Returns 0, or
+ * EINVAL for an unknown name or a value out of range.
+ *   purge_delay    ms before unused memory goes back to the OS (500)
+ *   segment_cache  empty 4 MiB segments kept for reuse (8)
+ *   huge_cache_mb  MiB of freed huge blocks kept for reuse (64)
+ *   verbose        1: warnings on stderr (0)
+ *   show_stats     1: statistics report on stderr at exit (0)
+ *   eager_commit   1: populate segments when mapped (0)
+ *   huge_pages     1: ask for transparent huge pages (0) */
 int ox_option_set(const char *name, long value);
 
 /* The current value of an option, or -1 for an unknown name. */

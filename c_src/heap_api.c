@@ -1,0 +1,47 @@
+/*
+ * heap_api.c - first-class heaps (ox_heap_*): heaps that are not a
+ * thread's, whose blocks can all be released at once.  They reuse the
+ * thread-heap machinery: a first-class heap is an ox_heap_t whose owner is
+ * the creating thread, so frees from that thread are local and frees from
+ * others go through its remote list.
+ */
+#include <errno.h>
+
+#include "fast_path.h"
+#include "oxalloc.h"
+
+OX_PUBLIC ox_heap_t *ox_heap_new(void) {
+  ox_heap_t *heap = _ox_heap_new_first_class();
+  if (!heap) errno = ENOMEM;
+  return heap;
+}
+
+OX_PUBLIC void *ox_heap_malloc(ox_heap_t *heap, size_t size) {
+  return _ox_alloc_in(heap, size, OX_MIN_ALIGN, false);
+}
+
+OX_PUBLIC void *ox_heap_alloc_aligned(ox_heap_t *heap, size_t size, size_t alignment) {
+  if (!_ox_is_pow2(alignment)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return _ox_alloc_in(heap, size, alignment, false);
+}
+
+OX_PUBLIC void ox_heap_free(void *ptr) { _ox_free(ptr); }
+
+static void release_contents(ox_heap_t *heap) {
+  _ox_segment_release_all(heap);
+  _ox_huge_release_arena(heap);
+  _ox_heap_clear(heap);
+}
+
+OX_PUBLIC void ox_heap_reset(ox_heap_t *heap) {
+  if (heap) release_contents(heap);
+}
+
+OX_PUBLIC void ox_heap_destroy(ox_heap_t *heap) {
+  if (!heap) return;
+  release_contents(heap);
+  _ox_heap_retire_first_class(heap);
+}

@@ -1,0 +1,174 @@
+/*
+ * stats.c - statistics: process-wide counters kept on the slow paths,
+ * per-heap live-block counters kept by each heap's owner, merged on
+ * request; the text and JSON reports.  Nothing here allocates.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "internal.h"
+#include "oxalloc.h"
+#include "size_class.h"
+
+_Atomic intptr_t _ox_stat[OX_STAT_COUNT];
+
+static size_t stat_value(ox_stat_id id) {
+  intptr_t v = atomic_load_explicit(&_ox_stat[id], memory_order_relaxed);
+  return v > 0 ? (size_t)v : 0;
+}
+
+static void add_heap(ox_heap_t *heap, void *arg) {
+  ox_stats_t *out = arg;
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
+    intptr_t live = heap->live[c]; /* racy read of another thread's counter */
+    if (live > 0) out->classes[c].live_blocks += (size_t)live;
+  }
+  out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
+}
+
+OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
+  if (!out) return EINVAL;
+  memset(out, 0, sizeof *out);
+  out->class_count = OX_CLASS_COUNT;
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) out->classes[c].block_size = _ox_class_size(c);
+  _ox_heap_visit_all(add_heap, out);
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
+    out->allocated_blocks += out->classes[c].live_blocks;
+    out->allocated_bytes += out->classes[c].live_blocks * out->classes[c].block_size;
+  }
+  out->huge_blocks = stat_value(OX_STAT_HUGE_BLOCKS);
+  out->huge_bytes = stat_value(OX_STAT_HUGE_BYTES);
+  out->allocated_blocks += out->huge_blocks;
+  out->allocated_bytes += out->huge_bytes;
+  out->pages_in_use = stat_value(OX_STAT_PAGES);
+  out->segments_in_use = stat_value(OX_STAT_SEGMENTS);
+  out->committed_bytes = stat_value(OX_STAT_COMMITTED);
+  size_t nonresident = stat_value(OX_STAT_NONRESIDENT);
+  out->resident_bytes = out->committed_bytes > nonresident ? out->committed_bytes - nonresident : 0;
+  out->returned_bytes = stat_value(OX_STAT_RETURNED);
+  out->os_calls = stat_value(OX_STAT_OS_CALLS);
+  out->threads_seen = stat_value(OX_STAT_THREADS);
+  return 0;
+}
+
+/* ---- reports ------------------------------------------------------------- */
+
+typedef struct {
+  char buf[256];
+  size_t n;
+  void (*out)(const char *, void *);
+  void *arg;
+} writer_t;
+
+static void w_str(writer_t *w, const char *s) { w->n = _ox_fmt_str(w->buf, w->n, sizeof w->buf, s); }
+
+static void w_num(writer_t *w, size_t v, size_t width) {
+  char digits[32];
+  size_t len = _ox_fmt_dec(digits, 0, sizeof digits, v);
+  while (len < width--) w_str(w, " ");
+  w_str(w, digits);
+}
+
+static void w_flush(writer_t *w) {
+  w->out(w->buf, w->arg);
+  w->n = 0;
+  w->buf[0] = 0;
+}
+
+static void w_field(writer_t *w, const char *label, size_t v) {
+  w_str(w, label);
+  w_num(w, v, 16);
+  w_str(w, "\n");
+  w_flush(w);
+}
+
+OX_PUBLIC void ox_stats_print(void (*out)(const char *text, void *arg), void *arg) {
+  ox_stats_t s;
+  ox_stats_get(&s);
+  writer_t w = {.n = 0, .out = out, .arg = arg};
+  w_str(&w, "oxalloc ");
+  w_str(&w, ox_version());
+  w_str(&w, " statistics\n");
+  w_flush(&w);
+  w_field(&w, "  allocated bytes  ", s.allocated_bytes);
+  w_field(&w, "  allocated blocks ", s.allocated_blocks);
+  w_field(&w, "  huge blocks      ", s.huge_blocks);
+  w_field(&w, "  huge bytes       ", s.huge_bytes);
+  w_field(&w, "  pages in use     ", s.pages_in_use);
+  w_field(&w, "  segments in use  ", s.segments_in_use);
+  w_field(&w, "  committed bytes  ", s.committed_bytes);
+  w_field(&w, "  resident bytes   ", s.resident_bytes);
+  w_field(&w, "  returned to OS   ", s.returned_bytes);
+  w_field(&w, "  OS calls         ", s.os_calls);
+  w_field(&w, "  remote frees     ", s.remote_frees);
+  w_field(&w, "  threads seen     ", s.threads_seen);
+  w_str(&w, "  class  block size  live blocks    live bytes\n");
+  w_flush(&w);
+  for (size_t c = 0; c < s.class_count; c++) {
+    if (s.classes[c].live_blocks == 0) continue;
+    w_str(&w, "  ");
+    w_num(&w, c, 5);
+    w_num(&w, s.classes[c].block_size, 12);
+    w_num(&w, s.classes[c].live_blocks, 13);
+    w_num(&w, s.classes[c].live_blocks * s.classes[c].block_size, 14);
+    w_str(&w, "\n");
+    w_flush(&w);
+  }
+}
+
+static void j_field(writer_t *w, const char *name, size_t v, bool comma) {
+  w_str(w, "\"");
+  w_str(w, name);
+  w_str(w, "\":");
+  w_num(w, v, 0);
+  if (comma) w_str(w, ",");
+  w_flush(w);
+}
+
+OX_PUBLIC void ox_stats_json(void (*out)(const char *text, void *arg), void *arg) {
+  ox_stats_t s;
+  ox_stats_get(&s);
+  writer_t w = {.n = 0, .out = out, .arg = arg};
+  w_str(&w, "{\"version\":\"");
+  w_str(&w, ox_version());
+  w_str(&w, "\",");
+  w_flush(&w);
+  j_field(&w, "allocated_bytes", s.allocated_bytes, true);
+  j_field(&w, "allocated_blocks", s.allocated_blocks, true);
+  j_field(&w, "huge_blocks", s.huge_blocks, true);
+  j_field(&w, "huge_bytes", s.huge_bytes, true);
+  j_field(&w, "pages_in_use", s.pages_in_use, true);
+  j_field(&w, "segments_in_use", s.segments_in_use, true);
+  j_field(&w, "committed_bytes", s.committed_bytes, true);
+  j_field(&w, "resident_bytes", s.resident_bytes, true);
+  j_field(&w, "returned_bytes", s.returned_bytes, true);
+  j_field(&w, "os_calls", s.os_calls, true);
+  j_field(&w, "remote_frees", s.remote_frees, true);
+  j_field(&w, "threads_seen", s.threads_seen, true);
+  w_str(&w, "\"classes\":[");
+  w_flush(&w);
+  bool first = true;
+  for (size_t c = 0; c < s.class_count; c++) {
+    if (s.classes[c].live_blocks == 0) continue;
+    w_str(&w, first ? "{" : ",{");
+    first = false;
+    j_field(&w, "class", c, true);
+    j_field(&w, "block_size", s.classes[c].block_size, true);
+    j_field(&w, "live_blocks", s.classes[c].live_blocks, false);
+    w_str(&w, "}");
+    w_flush(&w);
+  }
+  w_str(&w, "]}\n");
+  w_flush(&w);
+}
+
+/* ---- OXALLOC_SHOW_STATS ------------------------------------------------- */
+
+static void to_stderr(const char *text, void *arg) {
+  (void)arg;
+  _ox_os_write_stderr(text, strlen(text));
+}
+
+void _ox_stats_show_at_exit(void) {
+  if (_ox_initialized() && _ox_option(OX_OPT_SHOW_STATS)) ox_stats_print(to_stderr, NULL);
+}
