@@ -177,6 +177,42 @@ doc_example_embed() {
     done
 }
 
+# --- rust_shim/build.rs -------------------------------------------------------
+# The build script asks to rerun for every C source and header (and their
+# directories), so that editing the C side rebuilds Rust programs.
+build_script_tracks_c_sources() {
+    local out f
+    out=$(ls -t "$TD"/build/oxalloc-*/output 2>/dev/null | head -n 1)
+    [ -n "$out" ] || { echo "no build script output under $TD/build"; return 1; }
+    for f in c_src include c_src/*.c c_src/*.h include/*.h; do
+        grep -qxF "cargo:rerun-if-changed=$PWD/$f" "$out" || { echo "$out: $f not tracked"; return 1; }
+    done
+}
+
+# CC and CFLAGS reach the C compiler: build the polyfill row with clang and
+# a flag that records the command line in the object.
+build_script_honours_cc_cflags() {
+    command -v clang >/dev/null || { echo "clang not installed"; return 1; }
+    CC=clang CFLAGS="-frecord-gcc-switches -DOX_CFLAGS_PROBE=1" cargo_build -p plugin || return 1
+    local obj
+    obj=$(ls -t "$TD"/build/oxalloc-*/out/obj/system_shim.o | head -n 1)
+    readelf -p .comment "$obj" | grep -q 'clang version' &&
+        readelf -p .GCC.command.line "$obj" | grep -q 'OX_CFLAGS_PROBE' &&
+        readelf -p .GCC.command.line "$obj" | grep -q 'fvisibility=hidden' ||
+        { echo "$obj was not compiled by clang with CFLAGS"; return 1; }
+    cargo_build -p plugin # back to the default compiler for the next run
+}
+
+# Two link rows at once stop the build with a message.
+conflicting_rows_are_refused() {
+    local log
+    if log=$(cargo build --quiet -p oxalloc --no-default-features --features system,override 2>&1); then
+        echo "built with features system and override"
+        return 1
+    fi
+    grep -q 'exclusive' <<<"$log" || { printf '%s\n' "$log" | tail -n 5; return 1; }
+}
+
 # --- run ---------------------------------------------------------------------
 t "build: native crates (row 1, docs example)" cargo_build -p exe_native -p example_exe
 t "row 1: Rust executable, default features" row1
@@ -195,6 +231,9 @@ t "row 5: C program + liboxalloc.a + override object" row5
 t "row 6: dlopen host and cdylib under LD_PRELOAD" row6
 t "polyfill: rust_alloc.h contract over malloc" polyfill
 t "docs: examples in docs/rust.md are the tested files" docs_blocks_match
+t "build.rs: reruns when any C source or header changes" build_script_tracks_c_sources
+t "build.rs: honours CC and CFLAGS" build_script_honours_cc_cflags
+t "build.rs: two link-row features at once are an error" conflicting_rows_are_refused
 
 echo "link: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
