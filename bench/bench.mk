@@ -24,6 +24,11 @@ $(BENCH_BUILD)/oxbench: $(BENCH_C_SRCS) bench/c/common.h bench/bench.mk
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CC_FLAGS) $(BENCH_C_SRCS) -o $@
 
+# launch: forks, execs and wait4s one run (bench/c/launch.c).
+$(BENCH_BUILD)/launch: bench/c/launch.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CC_FLAGS) $< -o $@
+
 # fastpath-API: bench/c/fastpath.c against one allocator's Rust-facing API.
 $(BENCH_BUILD)/fastpath-malloc: bench/c/fastpath.c
 	@mkdir -p $(@D)
@@ -59,7 +64,7 @@ bench-build-ox:
 	-$(MAKE) --no-print-directory release
 	-$(MAKE) --no-print-directory $(BENCH_BUILD)/fastpath-oxalloc
 
-bench-build: $(BENCH_BUILD)/oxbench $(BENCH_FASTPATH) bench-build-ox bench-rust
+bench-build: $(BENCH_BUILD)/oxbench $(BENCH_BUILD)/launch $(BENCH_FASTPATH) bench-build-ox bench-rust
 
 bench: bench-build
 	$(BENCH_DRIVER) --reps $(BENCH_REPS) --timeout $(BENCH_TIMEOUT) --callgrind \

@@ -1,13 +1,11 @@
 """One measured run: wall time, CPU time (user+sys) and peak RSS of a child
-process, from os.wait4; the workload's JSON line; and why it failed, if it
-did.  Owned by bench/driver."""
+process (wait4, in bench/c/launch.c); the workload's JSON line; and why it
+failed, if it did.  Owned by bench/driver."""
 import json
 import os
 import signal
 import subprocess
 import tempfile
-import threading
-import time
 
 
 class Run:
@@ -42,40 +40,57 @@ def _last_json(text):
     return None
 
 
-def measure(launch, timeout):
-    """Run `launch` (workloads.Launch) once."""
+def _read_costs(path):
+    """wall, cpu, maxrss, status from bench/c/launch.c's output file."""
+    try:
+        with open(path) as f:
+            wall, cpu, rss, status = f.read().split()
+        return float(wall), float(cpu), int(rss), int(status)
+    except (OSError, ValueError):
+        return None
+
+
+def measure(launch, timeout, launcher):
+    """Run `launch` (workloads.Launch) once through `launcher`
+    (bench/c/launch.c, which forks, execs and wait4s the workload)."""
     run = Run()
     if launch.missing:
         run.reason = launch.missing
         return run
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)
-    env.update(launch.env_extra)
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(launch.argv, stdout=out, stderr=err, env=env)
-        timed_out = threading.Event()
-
-        def kill():
-            timed_out.set()
-            proc.kill()
-
-        timer = threading.Timer(timeout, kill)
-        timer.start()
-        _, status, usage = os.wait4(proc.pid, 0)
-        run.wall = time.perf_counter() - start
-        timer.cancel()
-        proc.returncode = status  # already reaped: keep Popen from waiting
-        run.cpu = usage.ru_utime + usage.ru_stime
-        run.maxrss_kib = usage.ru_maxrss
-        out.seek(0)
-        err.seek(0)
-        stdout = out.read().decode(errors="replace")
-        stderr = err.read().decode(errors="replace")
+    env.pop("LAUNCH_LD_PRELOAD", None)
+    for key, value in launch.env_extra.items():
+        # The launcher hands LD_PRELOAD to the workload only.
+        env["LAUNCH_LD_PRELOAD" if key == "LD_PRELOAD" else key] = value
+    with tempfile.TemporaryDirectory() as tmp:
+        costs_file = os.path.join(tmp, "costs")
+        out_file, err_file = os.path.join(tmp, "out"), os.path.join(tmp, "err")
+        with open(out_file, "wb") as out, open(err_file, "wb") as err:
+            proc = subprocess.Popen([launcher, costs_file] + launch.argv, stdout=out,
+                                    stderr=err, env=env, start_new_session=True)
+            try:
+                proc.wait(timeout=timeout)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)  # the launcher and the workload
+                proc.wait()
+                timed_out = True
+        costs = _read_costs(costs_file)
+        with open(out_file, errors="replace") as f:
+            stdout = f.read()
+        with open(err_file, errors="replace") as f:
+            stderr = f.read()
     result = _last_json(stdout)
-    if timed_out.is_set():
+    run.result = result or {}
+    if timed_out:
         run.reason = f"timeout after {timeout:g} s"
-    elif result is not None and not result.get("ok"):
+        return run
+    if costs is None:
+        run.reason = f"launcher failed: {stderr.strip()[-100:]}"
+        return run
+    run.wall, run.cpu, run.maxrss_kib, status = costs
+    if result is not None and not result.get("ok"):
         extra = "".join(f", {k}={v:g}" for k, v in result.get("metrics", {}).items()
                         if k == "misaligned")
         run.reason = f"check failed ({result.get('errors')} errors{extra})"
@@ -88,5 +103,4 @@ def measure(launch, timeout):
         run.reason = f"binary uses {result.get('allocator')}, not {launch.expect}"
     else:
         run.ok = True
-    run.result = result or {}
     return run

@@ -18,7 +18,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import callgrind  # noqa: E402
 import report  # noqa: E402
-from measure import measure  # noqa: E402
+from measure import Run, measure  # noqa: E402
 from workloads import ALLOCATORS, C_WORKLOADS, RUST_WORKLOADS, launch  # noqa: E402
 
 
@@ -48,6 +48,7 @@ def run_matrix(args, workloads):
     """{(workload, allocator): [Run]}; a pair that timed out is not run
     again (its remaining repetitions are recorded as skipped)."""
     runs, launches, timed_out = {}, {}, set()
+    launcher = os.path.join(args.build, "launch")
     total, done = args.reps * len(workloads) * len(ALLOCATORS), 0
     for rep in range(1, args.reps + 1):
         for w in workloads:
@@ -55,11 +56,11 @@ def run_matrix(args, workloads):
                 done += 1
                 l = launches.setdefault((w, a), launch(w, a, args.build, args.oxalloc_so, args.scale))
                 if (w, a) in timed_out:
-                    r = measure(l, 0)
-                    r.ok, r.reason = False, "skipped: an earlier repetition timed out"
+                    r = Run()
+                    r.reason = "skipped: an earlier repetition timed out"
                 else:
                     progress(f"[{done}/{total}] rep {rep}/{args.reps} {w} / {a} ...")
-                    r = measure(l, args.timeout)
+                    r = measure(l, args.timeout, launcher)
                     if r.reason.startswith("timeout"):
                         timed_out.add((w, a))
                     if not r.ok:
