@@ -217,6 +217,22 @@ size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
   return real_size(&b, &align);
 }
 
+/* Realloc to a size that fits: the block stays, its size record shrinks
+ * and the canary grows to fill the difference. */
+void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
+  block_ref_t b = block_of(seg, p, "realloc");
+  size_t align, old_size = real_size(&b, &align);
+  if (b.seg->kind == OX_KIND_HUGE) {
+    size_t canary_end = old_size + HUGE_CANARY_MAX;
+    if (canary_end > b.seg->huge_usable) canary_end = b.seg->huge_usable;
+    memset((uint8_t *)p + new_size, CANARY, canary_end - new_size);
+    b.seg->checked_size = new_size + 1;
+    return;
+  }
+  memset((uint8_t *)p + new_size, CANARY, old_size - new_size);
+  trailer_write(b.block, b.block_size, new_size, align, STATE_LIVE);
+}
+
 /* A reused block must still hold the freed pattern. */
 static void verify_reuse(uint8_t *block, size_t block_size) {
   trailer_t *t = trailer_of(block, block_size);

@@ -34,7 +34,12 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
     return NULL;
   }
   size_t usable = _ox_usable_size_in(seg, p);
-#if !OX_CHECKED /* the checked build always moves: stale pointers then fault */
+#if OX_CHECKED /* the checked build moves every growth: stale pointers then show */
+  if (new_size <= usable) {
+    _ox_checked_shrink(seg, p, new_size);
+    return p;
+  }
+#else
   if (seg->kind == OX_KIND_HUGE) {
     if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, p, new_size);
   } else if (class_block_fits(usable, new_size)) {
