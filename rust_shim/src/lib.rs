@@ -35,7 +35,7 @@
 //! [`OxAlloc`] (with `cargo +nightly`).
 //!
 //! Allocation failure is a null pointer, never a panic inside the
-//! allocator: a [`Layout`](core::alloc::Layout) that the C side refuses
+//! allocator: a [`Layout`] that the C side refuses
 //! (an alignment of 2^62, say) reaches Rust's `handle_alloc_error`.
 #![no_std]
 #![cfg_attr(feature = "nightly", feature(allocator_api))]

@@ -24,10 +24,8 @@ fn collections_in_oxalloc() {
     assert_eq!(&v[..], &[0, 1, 2]);
     let b = Box::new_in([9u8; 5000], OxAlloc);
     assert_ours(&*b);
-    let zst: Vec<(), OxAlloc> = std::iter::repeat(()).take(10).collect::<Vec<()>>().into_iter().fold(Vec::new_in(OxAlloc), |mut v, x| {
-        v.push(x);
-        v
-    });
+    let mut zst: Vec<(), OxAlloc> = Vec::new_in(OxAlloc);
+    zst.extend(std::iter::repeat_n((), 10));
     assert_eq!(zst.len(), 10);
 }
 

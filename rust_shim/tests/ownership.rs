@@ -13,7 +13,7 @@ static GLOBAL: OxAlloc = OxAlloc;
 extern "C" {
     fn malloc(size: usize) -> *mut u8;
     fn free(ptr: *mut u8);
-    fn strdup(s: *const u8) -> *mut u8;
+    fn strdup(s: *const std::ffi::c_char) -> *mut u8;
 }
 
 static STATIC_BYTES: [u8; 64] = [0; 64];
@@ -45,7 +45,7 @@ fn other_memory_is_not() {
 fn c_library_malloc_is_not_unless_overridden() {
     unsafe {
         let p = malloc(100);
-        let d = strdup(b"from C\0".as_ptr());
+        let d = strdup(c"from C".as_ptr());
         assert!(!p.is_null() && !d.is_null());
         assert_eq!(oxalloc::owns(p), MALLOC_IS_OURS);
         assert_eq!(oxalloc::owns(d), MALLOC_IS_OURS);

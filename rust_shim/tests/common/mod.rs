@@ -19,7 +19,7 @@ pub fn assert_ours<T: ?Sized>(p: *const T) {
 
 /// Whether `p` is aligned to `align`.
 pub fn is_aligned(p: *const u8, align: usize) -> bool {
-    p as usize % align == 0
+    (p as usize).is_multiple_of(align)
 }
 
 fn pattern(i: usize, seed: u8) -> u8 {
