@@ -67,8 +67,11 @@ fn rerun_if_changed(path: &Path) {
 /// The compiler command with our flags, then the user's CFLAGS (last, so
 /// that they win).
 fn cc_command(root: &Path) -> Command {
+    // CC may carry a wrapper or flags ("ccache gcc", "gcc -m32").
     let cc = env::var("CC").unwrap_or_else(|_| "cc".into());
-    let mut cmd = Command::new(cc);
+    let mut words = cc.split_whitespace();
+    let mut cmd = Command::new(words.next().unwrap_or("cc"));
+    cmd.args(words);
     cmd.args(["-std=c11", "-O2", "-fPIC", "-fvisibility=hidden", "-pthread", "-D_GNU_SOURCE"]);
     cmd.arg(format!("-I{}", root.join("include").display()));
     cmd.arg(format!("-I{}", root.join("c_src").display()));
