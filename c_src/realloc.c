@@ -8,7 +8,7 @@
 #include "fast_path.h"
 
 /* Keep a class block for a smaller size unless it would waste 3/4 of it. */
-static inline bool class_block_fits(size_t usable, size_t new_size) {
+static inline __attribute__((unused)) bool class_block_fits(size_t usable, size_t new_size) {
   return new_size <= usable && (new_size >= usable / 4 || usable <= 128);
 }
 
