@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# tests/stress/run.sh BINDIR - runs the stress suite's cases, one process
+# each (with an outer timeout on top of each program's own watchdog), and
+# prints "stress: N passed, N failed".  Exit status non-zero on failure.
+set -u
+dir=$1
+pass=0 fail=0 failed=()
+
+# run NAME SECONDS CMD...: one case.
+run() {
+  local name=$1 secs=$2
+  shift 2
+  echo "--- $name: $*"
+  if timeout -k 5 "$secs" "$@"; then
+    pass=$((pass + 1))
+  else
+    echo "FAIL $name (exit $?): repro: $*"
+    fail=$((fail + 1)); failed+=("$name")
+  fi
+}
+
+# (a) random-operation stress: THREADS SCALE ITERATIONS SEED WATCHDOG.
+# About the same number of operations at every thread count.
+for t in 1 2 4 8 16 32; do
+  run "stress-$t" 90 "$dir/stress" "$t" 4 $((160000 / t)) "$t" 80
+done
+# (b) thread churn: PHASES WAVES WATCHDOG (5 x 100 waves x 8 threads).
+run churn 120 "$dir/churn" 5 100 100
+# (c) fork loop: FORKS WORKERS WATCHDOG.
+run forkloop 120 "$dir/forkloop" 200 4 100
+# (d) out of memory under RLIMIT_AS: every API in every range.
+oom_cases=0
+for api in rust_alloc rust_alloc_zeroed rust_realloc ox_malloc ox_calloc \
+           ox_aligned_alloc; do
+  for range in small medium large huge; do
+    run "oom-$api-$range" 60 "$dir/oom" "$api" "$range" 50
+    oom_cases=$((oom_cases + 1))
+  done
+done
+echo "oom: $oom_cases cases tried"
+# (e) fault injection (faulty build): MAX_N WATCHDOG.
+run faulty 170 "$dir/faulty" 400 160
+
+[ "${#failed[@]}" -eq 0 ] || echo "stress failures: ${failed[*]}"
+echo "stress: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,26 @@
+# tests/stress/suite.mk - stress, churn, fork, OOM and fault-injection
+# tests (issue 7): `make test-stress`.  Every program has its own watchdog;
+# tests/stress/run.sh adds an outer timeout and prints the closing line.
+
+STRESS_DIR    := $(BUILD)/tests/stress
+STRESS_PROGS  := stress churn forkloop oom
+STRESS_BINS   := $(STRESS_PROGS:%=$(STRESS_DIR)/%) $(STRESS_DIR)/faulty
+STRESS_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
+                 -Iinclude -Itests/core -pthread
+STRESS_DEPS   := tests/core/check.h tests/core/testutil.h $(wildcard include/*.h)
+
+$(STRESS_PROGS:%=$(STRESS_DIR)/%): $(STRESS_DIR)/%: tests/stress/%.c \
+                                   $(STRESS_DEPS) $(BUILD)/liboxalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(STRESS_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
+
+# The fault-injection test links the faulty build of the core.
+$(STRESS_DIR)/faulty: tests/stress/faulty.c $(STRESS_DEPS) \
+                      $(BUILD)/faulty/liboxalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(STRESS_CFLAGS) $< $(BUILD)/faulty/liboxalloc.a -o $@ -pthread
+
+TEST_SUITES += test-stress
+.PHONY: test-stress
+test-stress: $(STRESS_BINS)
+	@bash tests/stress/run.sh $(STRESS_DIR)
