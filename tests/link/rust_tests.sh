@@ -5,8 +5,10 @@
 #   cargo test                               default feature (native)
 #   cargo +nightly test --features nightly   plus core::alloc::Allocator
 #   cargo test --features system --tests     the same tests on the polyfill
-#   cargo test --features checked --tests    on the checked core (verifies
-#                                            every layout Rust deallocates)
+#   cargo +nightly test --features nightly,checked --tests
+#                                            on the checked core, which
+#                                            verifies every layout Rust (and
+#                                            the Allocator impl) gives back
 # Sums cargo's "test result:" lines into the closing line
 # "rust: N passed, N failed"; a cargo run that fails without a failed test
 # (a build error) counts as one failure.  Exit status 1 if anything failed.
@@ -37,7 +39,7 @@ run_cargo() {
 run_cargo test -p oxalloc
 run_cargo +nightly test -p oxalloc --features nightly
 run_cargo test -p oxalloc --no-default-features --features system --tests
-run_cargo test -p oxalloc --features checked --tests
+run_cargo +nightly test -p oxalloc --features nightly,checked --tests
 
 echo "rust: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
