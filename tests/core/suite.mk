@@ -18,3 +18,16 @@ TEST_SUITES += test-core
 .PHONY: test-core
 test-core: $(CORE_TEST_BIN)
 	$(CORE_TEST_BIN)
+
+# The same suite against the checked build (not part of `make test`, to
+# keep its time down): `make test-core-checked`.
+CORE_CHECKED_BIN := $(BUILD)/checked/tests/core/core_tests
+$(CORE_CHECKED_BIN): $(CORE_TEST_SRCS) $(wildcard tests/core/*.h) \
+                     $(wildcard include/*.h) $(BUILD)/checked/liboxalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(CORE_CFLAGS) $(CORE_TEST_SRCS) $(BUILD)/checked/liboxalloc.a \
+	    -o $@ -pthread
+
+.PHONY: test-core-checked
+test-core-checked: $(CORE_CHECKED_BIN)
+	$(CORE_CHECKED_BIN)

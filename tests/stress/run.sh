@@ -37,6 +37,11 @@ for api in rust_alloc rust_alloc_zeroed rust_realloc ox_malloc ox_calloc \
     oom_cases=$((oom_cases + 1))
   done
 done
+# The first allocation of a process under a tight limit, then lifted.
+for api in rust_alloc ox_malloc; do
+  run "oom-$api-init" 60 "$dir/oom" "$api" init 50
+  oom_cases=$((oom_cases + 1))
+done
 echo "oom: $oom_cases cases tried"
 # (e) fault injection (faulty build): MAX_N WATCHDOG.
 run faulty 170 "$dir/faulty" 400 160
