@@ -50,6 +50,20 @@ mod allocator_api;
 // The system row never calls the ox_ functions (they are not linked).
 #[cfg_attr(feature = "system", allow(dead_code))]
 mod ffi;
+// Statistics, options and first-class heaps call ox_ functions, which the
+// system row does not link.
+#[cfg(not(feature = "system"))]
+mod heap;
+#[cfg(not(feature = "system"))]
+mod options;
+#[cfg(not(feature = "system"))]
+mod stats;
+#[cfg(not(feature = "system"))]
+pub use heap::Heap;
+#[cfg(not(feature = "system"))]
+pub use options::{option, set_option, OptionError};
+#[cfg(not(feature = "system"))]
+pub use stats::{stats, stats_json, stats_report, SizeClass, Stats};
 
 /// The oxalloc allocator: a zero-sized handle that forwards every call to
 /// the C functions `rust_alloc`, `rust_alloc_zeroed`, `rust_dealloc` and

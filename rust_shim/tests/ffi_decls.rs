@@ -4,8 +4,12 @@
 #[allow(dead_code)]
 mod ffi_check;
 
+use oxalloc::OxAlloc;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+#[global_allocator]
+static GLOBAL: OxAlloc = OxAlloc;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()

@@ -5,6 +5,9 @@
 #   cargo test                               default feature (native)
 #   cargo +nightly test --features nightly   plus core::alloc::Allocator
 #   cargo test --features system --tests     the same tests on the polyfill
+#   cargo test --features override --tests   with malloc overridden too (the
+#                                            tests expect C's malloc to be
+#                                            oxalloc's there)
 #   cargo +nightly test --features nightly,checked --tests
 #                                            on the checked core, which
 #                                            verifies every layout Rust (and
@@ -39,6 +42,7 @@ run_cargo() {
 run_cargo test -p oxalloc
 run_cargo +nightly test -p oxalloc --features nightly
 run_cargo test -p oxalloc --no-default-features --features system --tests
+run_cargo test -p oxalloc --no-default-features --features override --tests
 run_cargo +nightly test -p oxalloc --features nightly,checked --tests
 
 echo "rust: $passed passed, $failed failed"
