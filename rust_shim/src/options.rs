@@ -109,5 +109,6 @@ pub fn option(name: &str) -> Option<i64> {
     // SAFETY: `cname` is a NUL-terminated string in `buf`.
     let value = unsafe { ox_option_get(cname) };
     // Every option is non-negative: -1 is C's "unknown name".
+    #[allow(clippy::useless_conversion)] // c_long is i32 on 32-bit targets
     (value >= 0).then_some(i64::from(value))
 }
