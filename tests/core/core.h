@@ -22,6 +22,7 @@
     X(class_probe, NULL, 30)                                 \
     X(align_rust_all, NULL, 120)                             \
     X(align_ox_all, NULL, 120)                               \
+    X(align_above_2_26, NULL, 60)                            \
     X(fixed_sizes, NULL, 30)                                 \
     X(size_zero, NULL, 30)                                   \
     X(usable_size, NULL, 30)                                 \
@@ -38,6 +39,7 @@
     X(realloc_ox_semantics, NULL, 30)                        \
     X(zeroed_rust, NULL, 60)                                 \
     X(zeroed_calloc, NULL, 60)                               \
+    X(zeroed_purge_now, "OXALLOC_PURGE_DELAY=0", 60)         \
     X(owns_ours, NULL, 30)                                   \
     X(owns_foreign, NULL, 30)                                \
     X(sized_free_ox, NULL, 30)                               \

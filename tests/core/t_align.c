@@ -209,3 +209,14 @@ void test_fixed_sizes(void)
         if (p[3][i]) rust_dealloc(p[3][i], sz[i], 8);
     }
 }
+
+/* Rust allows any power of two; CONTRACT.md asks for up to 2^29 to work. */
+void test_align_above_2_26(void)
+{
+    static const size_t sz[] = { 0, 1, 100, 4096, 70000, 3 * MiB };
+    for (int lg = 27; lg <= 29; lg++)
+        for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++) {
+            one_rust(sz[i], (size_t)1 << lg, 12);
+            one_ox(sz[i], (size_t)1 << lg, 12);
+        }
+}

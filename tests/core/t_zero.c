@@ -76,3 +76,11 @@ static void zero_all(bool use_calloc)
 
 void test_zeroed_rust(void) { zero_all(false); }
 void test_zeroed_calloc(void) { zero_all(true); }
+
+/* Run with OXALLOC_PURGE_DELAY=0: freed pages are returned at once, so the
+ * zeroed calls meet purged pages as well as dirty ones. */
+void test_zeroed_purge_now(void)
+{
+    zero_all(false);
+    zero_all(true);
+}

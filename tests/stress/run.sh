@@ -24,6 +24,12 @@ run() {
 for t in 1 2 4 8 16 32; do
   run "stress-$t" 90 "$dir/stress" "$t" 4 $((160000 / t)) "$t" 80
 done
+# The same with memory returned at once and no caches: purge and unmap
+# paths run concurrently with reuse.
+run stress-4-purge-now 90 env OXALLOC_PURGE_DELAY=0 \
+  "$dir/stress" 4 4 40000 41 80
+run stress-8-no-caches 90 env OXALLOC_PURGE_DELAY=0 OXALLOC_SEGMENT_CACHE=0 \
+  OXALLOC_HUGE_CACHE_MB=0 "$dir/stress" 8 4 20000 81 80
 # (b) thread churn: PHASES WAVES WATCHDOG (5 x 100 waves x 8 threads).
 run churn 120 "$dir/churn" 5 100 100
 # (c) fork loop: FORKS WORKERS WATCHDOG.
