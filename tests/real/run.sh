@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/real/run.sh BUILD BIN_DIR - real programs under
-# LD_PRELOAD=BUILD/liboxalloc.so: python3 (a slice of its regression
+# LD_PRELOAD=BUILD/liboxalloc.so, and again under the checked build's
+# BUILD/checked/liboxalloc.so: python3 (a slice of its regression
 # tests), sqlite3, git and gcc (tests/real/workloads.sh).  Each output must
 # equal the output of the same workload without the preload, and a marker
 # library (marker.c) must report from every process that oxalloc served
@@ -8,7 +9,7 @@
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "$1" && pwd) bins=$(cd "$2" && pwd)
-lib=$build/liboxalloc.so marker=$bins/marker.so
+marker=$bins/marker.so
 work=$(mktemp -d /tmp/oxreal.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
@@ -32,23 +33,28 @@ export REAL_GCC_SRC=$work/src
 
 for w in python sqlite git gcc; do
   workload "$w" > "$work/$w.system"
-  OX_REAL_MARKER=$work/$w.marker workload "$w" "$lib $marker" > "$work/$w.oxalloc"
-  if cmp -s "$work/$w.system" "$work/$w.oxalloc"; then
-    result "$w: output identical with and without oxalloc ($(wc -l < "$work/$w.system") lines)" 1
-  else
-    result "$w: output identical with and without oxalloc" 0 "diff below"
-    diff "$work/$w.system" "$work/$w.oxalloc" | head -n 20
-  fi
-  served=$(grep -c '^served' "$work/$w.marker" 2>/dev/null)
-  notserved=$(grep -c '^NOT-served' "$work/$w.marker" 2>/dev/null)
-  result "$w: oxalloc served every process (${served:-0} processes)" \
-    "$([ "${served:-0}" -gt 0 ] && [ "${notserved:-0}" -eq 0 ] && echo 1 || echo 0)"
+  for variant in release checked; do
+    lib=$build/liboxalloc.so
+    [ "$variant" = checked ] && lib=$build/checked/liboxalloc.so
+    out=$work/$w.$variant marks=$work/$w.$variant.marker
+    OX_REAL_MARKER=$marks workload "$w" "$lib $marker" > "$out"
+    if cmp -s "$work/$w.system" "$out"; then
+      result "$w ($variant): output identical with and without oxalloc ($(wc -l < "$out") lines)" 1
+    else
+      result "$w ($variant): output identical with and without oxalloc" 0 "diff below"
+      diff "$work/$w.system" "$out" | head -n 20
+    fi
+    served=$(grep -c '^served' "$marks" 2>/dev/null)
+    notserved=$(grep -c '^NOT-served' "$marks" 2>/dev/null)
+    result "$w ($variant): oxalloc served every process (${served:-0} processes)" \
+      "$([ "${served:-0}" -gt 0 ] && [ "${notserved:-0}" -eq 0 ] && echo 1 || echo 0)"
+  done
 done
 
 # Python's own objects: a large bytes object (its buffer is inline, at its
 # address) and a bytearray's buffer both live in oxalloc's memory; the
 # static None object does not (a negative control).
-owns=$(LD_PRELOAD=$lib /usr/bin/python3 -c '
+owns=$(LD_PRELOAD=$build/liboxalloc.so /usr/bin/python3 -c '
 import ctypes
 owns = ctypes.CDLL(None).ox_owns
 owns.restype, owns.argtypes = ctypes.c_bool, [ctypes.c_void_p]
