@@ -50,19 +50,21 @@ mod allocator_api;
 // The system row never calls the ox_ functions (they are not linked).
 #[cfg_attr(feature = "system", allow(dead_code))]
 mod ffi;
-// Statistics, options and first-class heaps call ox_ functions, which the
-// system row does not link.
-#[cfg(not(feature = "system"))]
+// Statistics, options and first-class heaps are compiled (non-generic code,
+// so into this rlib) with references to ox_ functions: only in the rows that
+// link the core.  The system row has no ox_ symbols, and an `unresolved`
+// staticlib must also link with liboxalloc_system.a, which has none.
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 mod heap;
-#[cfg(not(feature = "system"))]
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 mod options;
-#[cfg(not(feature = "system"))]
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 mod stats;
-#[cfg(not(feature = "system"))]
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 pub use heap::Heap;
-#[cfg(not(feature = "system"))]
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 pub use options::{option, set_option, OptionError};
-#[cfg(not(feature = "system"))]
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 pub use stats::{stats, stats_json, stats_report, SizeClass, Stats};
 
 /// The oxalloc allocator: a zero-sized handle that forwards every call to
