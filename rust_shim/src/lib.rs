@@ -30,7 +30,9 @@
 //!
 //! `system`, `override` and `unresolved` replace `native`; use
 //! `default-features = false` to be explicit.  Two of them at once is a
-//! build error.  `checked` builds the C core with layout checks on every
+//! build error.  [`owns`] and [`usable_size`] exist in every row; the
+//! statistics, options and first-class heaps only in `native` and
+//! `override`, the rows that link the C core.  `checked` builds the C core with layout checks on every
 //! deallocation, and `nightly` adds [`core::alloc::Allocator`] for
 //! [`OxAlloc`] (with `cargo +nightly`).
 //!
