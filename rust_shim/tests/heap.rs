@@ -4,7 +4,7 @@
 //! the `nightly` feature, collections in `&Heap`.  No global allocator
 //! here, so in the default row oxalloc's counts are this file's alone
 //! (`near` allows the harness's noise in the `override` row).
-#![cfg(not(feature = "system"))]
+#![cfg(not(any(feature = "system", feature = "unresolved")))]
 #![cfg_attr(feature = "nightly", feature(allocator_api, btreemap_alloc))]
 
 use oxalloc::Heap;

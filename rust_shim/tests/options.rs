@@ -3,7 +3,7 @@
 //! no global allocator here, so oxalloc starts at this file's first
 //! allocation from it (in the `override` row malloc is oxalloc and it has
 //! started before main: only the checks that hold either way run there).
-#![cfg(not(feature = "system"))]
+#![cfg(not(any(feature = "system", feature = "unresolved")))]
 
 use oxalloc::{Heap, OptionError};
 use std::alloc::Layout;
