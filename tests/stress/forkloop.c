@@ -65,7 +65,7 @@ static void *child_thread(void *arg)
 /* Runs in the child; never returns. */
 static void child_main(void)
 {
-    alarm(10); /* the parent's alarm is not inherited: a hang exits 124 */
+    alarm(30); /* the parent's alarm is not inherited: a hang exits 124 */
     for (int i = 0; i < INHERITED; i++) {
         if (!blk_ok(inherited[i], inherited_size[i]))
             _exit(4);

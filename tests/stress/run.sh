@@ -5,16 +5,20 @@
 set -u
 dir=$1
 pass=0 fail=0 failed=()
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 
 # run NAME SECONDS CMD...: one case.
 run() {
   local name=$1 secs=$2
   shift 2
   echo "--- $name: $*"
-  if timeout -k 5 "$secs" "$@"; then
+  timeout -k 5 "$secs" "$@" | tee -a "$log"
+  local rc=${PIPESTATUS[0]}
+  if [ "$rc" -eq 0 ]; then
     pass=$((pass + 1))
   else
-    echo "FAIL $name (exit $?): repro: $*"
+    echo "FAIL $name (exit $rc): repro: $*"
     fail=$((fail + 1)); failed+=("$name")
   fi
 }
@@ -52,6 +56,12 @@ echo "oom: $oom_cases cases tried"
 # (e) fault injection (faulty build): MAX_N WATCHDOG.
 run faulty 170 "$dir/faulty" 400 160
 
+# The figures the issue asks for, summed over the runs above.
+ops=$(sed -nE 's/^stress: threads [0-9]+, operations ([0-9]+).*/\1/p' "$log" |
+      awk '{s += $1} END {print s + 0}')
+forks=$(sed -nE 's/^forkloop: ([0-9]+) forks survived.*/\1/p' "$log")
+echo "stress totals: $ops random operations over 1..32 threads," \
+     "${forks:-0} forks survived, $oom_cases OOM cases tried"
 [ "${#failed[@]}" -eq 0 ] || echo "stress failures: ${failed[*]}"
 echo "stress: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
