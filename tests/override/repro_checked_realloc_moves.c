@@ -9,7 +9,9 @@
  *   cc -std=gnu11 -O2 -Iinclude tests/override/repro_checked_realloc_moves.c \
  *      build/checked/liboxalloc.a -pthread -o /tmp/repro && /tmp/repro
  *
- * Expected: every line says "same".
+ * Expected: every line says "same".  (Size 0 is left out: the checked
+ * build reports usable size 0 for malloc(0), and realloc(p, 0) frees.)
+ * Fixed in the core shortly after it was reported; kept as a check.
  */
 #include <stdio.h>
 
@@ -17,7 +19,7 @@
 
 int main(void)
 {
-    static const size_t sizes[] = {0, 1, 8, 24, 100, 1000, 5000, 70000, 300000, 5 << 20};
+    static const size_t sizes[] = {1, 8, 24, 100, 1000, 5000, 70000, 300000, 5 << 20};
     int moved = 0;
     for (size_t i = 0; i < sizeof sizes / sizeof *sizes; i++) {
         void *p = ox_malloc(sizes[i]);
