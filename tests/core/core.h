@@ -49,6 +49,7 @@
     X(remote_free_4, NULL, 60)                               \
     X(remote_free_8, NULL, 60)                               \
     X(remote_free_16, NULL, 60)                              \
+    X(remote_free_rss_bounded, NULL, 60)                     \
     X(thread_exit_live_blocks, NULL, 60)                     \
     X(rss_small_blocks, "OXALLOC_PURGE_DELAY=0", 60)         \
     X(rss_medium_blocks, "OXALLOC_PURGE_DELAY=0", 60)        \

@@ -6,12 +6,16 @@
  * rust_dealloc, ox_free and ox_free_sized); every round a different
  * partner, so every thread's pages receive remote frees from all others.
  *
+ * remote_free_rss_bounded: one thread allocates, another frees; RSS
+ * must not grow with the number of blocks passed.
+ *
  * thread_exit_live_blocks: short-lived threads allocate and exit with
  * their blocks still live; other threads (main and a helper) verify and
  * free them.  Repeated many times, RSS and address space stay bounded,
  * which they cannot if the exited threads' memory is never reused.
  */
 #include <pthread.h>
+#include <sched.h>
 
 #include "core.h"
 
@@ -168,4 +172,69 @@ void test_thread_exit_live_blocks(void)
            rss0 >> 10, rss_max >> 10);
     CHECKF(vm_max <= vm0 + 512 * MiB, "address space grew from %zu to %zu KiB",
            vm0 >> 10, vm_max >> 10);
+}
+
+/* ---- producer/consumer: RSS stays bounded when another thread frees ---- */
+
+#define PC_RING 8192            /* live blocks in flight at most */
+#define PC_TOTAL (1L << 20)     /* blocks produced */
+
+static void *pc_ring[PC_RING];
+static _Atomic long pc_head, pc_tail; /* produced / consumed counts */
+
+static void *pc_consumer(void *arg)
+{
+    (void)arg;
+    for (long n = 0; n < PC_TOTAL; n++) {
+        while (atomic_load_explicit(&pc_head, memory_order_acquire) == n)
+            sched_yield();
+        void *p = pc_ring[n % PC_RING];
+        size_t s = *(size_t *)p; /* the producer stored the size first */
+        CHECKF(blk_ok((char *)p + sizeof s, s - sizeof s),
+               "block %ld changed in flight", n);
+        if (n & 1)
+            ox_free(p);
+        else
+            rust_dealloc(p, s, 8);
+        atomic_store_explicit(&pc_tail, n + 1, memory_order_release);
+    }
+    return NULL;
+}
+
+/* One thread allocates, another frees everything: the allocating thread
+ * must get its remotely freed memory back, or RSS grows without bound
+ * (about 1 GiB here). */
+void test_remote_free_rss_bounded(void)
+{
+    pthread_t t;
+    rng_t r = rng_make(99);
+    size_t rss_warm = 0, rss_max = 0;
+    CHECK(pthread_create(&t, NULL, pc_consumer, NULL) == 0);
+    for (long n = 0; n < PC_TOTAL; n++) {
+        while (n - atomic_load_explicit(&pc_tail, memory_order_acquire) >=
+               PC_RING)
+            sched_yield();
+        size_t s = 16 + rng_below(&r, 2000);
+        void *p = n & 1 ? ox_malloc(s) : rust_alloc(s, 8);
+        CHECK(p != NULL);
+        if (!p)
+            break;
+        memcpy(p, &s, sizeof s);
+        blk_fill((char *)p + sizeof s, s - sizeof s);
+        pc_ring[n % PC_RING] = p;
+        atomic_store_explicit(&pc_head, n + 1, memory_order_release);
+        if ((n & 0xffff) == 0) {
+            size_t rss = rss_bytes();
+            if (n == PC_TOTAL / 8)
+                rss_warm = rss;
+            if (n > PC_TOTAL / 8 && rss > rss_max)
+                rss_max = rss;
+        }
+    }
+    pthread_join(t, NULL);
+    printf("producer/consumer: rss after warm-up %zu KiB, later max %zu KiB\n",
+           rss_warm >> 10, rss_max >> 10);
+    CHECKF(rss_max <= 2 * rss_warm + 32 * MiB,
+           "RSS grew from %zu KiB to %zu KiB while another thread freed",
+           rss_warm >> 10, rss_max >> 10);
 }
