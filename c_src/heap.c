@@ -52,6 +52,10 @@ static ox_heap_t *heap_adopt(void) {
 /* The calling thread's token: the address of its own TLS slot. */
 static const void *thread_token(void) { return &_ox_tl_heap; }
 
+static void set_owner(ox_heap_t *heap, const void *token) {
+  atomic_store_explicit(&heap->owner, token, memory_order_relaxed);
+}
+
 static ox_heap_t *heap_create(int state) {
   size_t bytes = (sizeof(ox_heap_t) + _ox_os_page_size() - 1) & ~(_ox_os_page_size() - 1);
   ox_heap_t *heap = _ox_os_map(bytes);
@@ -73,7 +77,7 @@ ox_heap_t *_ox_heap_for_thread(void) {
   ox_heap_t *heap = heap_adopt();
   if (!heap) heap = heap_create(OX_HEAP_ACTIVE);
   if (!heap) return NULL;
-  heap->owner = thread_token();
+  set_owner(heap, thread_token());
   _ox_stat_add(OX_STAT_THREADS, 1);
   _ox_tl_heap = heap;
   /* Set after _ox_tl_heap: if this allocates, it finds the heap ready. */
@@ -86,7 +90,7 @@ static void heap_thread_exit(void *arg) {
   _ox_tl_heap = &_ox_empty_heap;
   _ox_heap_collect_remote(heap);
   _ox_heap_release_empty_pages(heap);
-  heap->owner = NULL;
+  set_owner(heap, NULL);
   atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
 }
 
@@ -100,7 +104,7 @@ ox_heap_t *_ox_heap_new_first_class(void) {
     if (atomic_compare_exchange_strong(&h->state, &expected, OX_HEAP_FIRST_CLASS)) heap = h;
   }
   if (!heap) heap = heap_create(OX_HEAP_FIRST_CLASS);
-  if (heap) heap->owner = thread_token();
+  if (heap) set_owner(heap, thread_token());
   return heap;
 }
 
@@ -119,7 +123,7 @@ void _ox_heap_clear(ox_heap_t *heap) {
 }
 
 void _ox_heap_retire_first_class(ox_heap_t *heap) {
-  heap->owner = NULL;
+  set_owner(heap, NULL);
   atomic_store_explicit(&heap->state, OX_HEAP_DEAD, memory_order_release);
 }
 
@@ -144,7 +148,7 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
  * remote list, or free it at once if the heap's thread has exited. */
 void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
-  if (heap->owner == thread_token()) { /* a first-class heap of this thread */
+  if (atomic_load_explicit(&heap->owner, memory_order_relaxed) == thread_token()) { /* a first-class heap of this thread */
     _ox_page_free_block(heap, seg, p);
     return;
   }

@@ -62,7 +62,7 @@ static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t 
 
 /* Map `map_size` bytes at a base placed as above; trims the excess. */
 static ox_segment_t *huge_map(size_t map_size, size_t offset, size_t align) {
-  if (_ox_segment_map == NULL) return NULL;
+  if (!_ox_segment_map_ready()) return NULL;
   size_t total = map_size + huge_slack_for(align);
   uint8_t *raw = _ox_os_map(total);
   if (!raw) return NULL;

@@ -73,6 +73,7 @@ extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
 void _ox_segment_map_init(void);
+bool _ox_segment_map_ready(void);   /* reserve the map if not yet done */
 void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val);
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
@@ -150,12 +151,13 @@ OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, s
 #define OX_DIV_SHIFT 44
 
 #define OX_MAP_ENTRIES ((uintptr_t)1 << (47 - OX_SEGMENT_SHIFT))
-extern _Atomic(ox_segment_t *) *_ox_segment_map;
+typedef _Atomic(ox_segment_t *) *ox_segment_map_t;
+extern _Atomic(ox_segment_map_t) _ox_segment_map;
 
 /* The segment holding `p`, or NULL when oxalloc does not manage `p`. */
 OX_INLINE ox_segment_t *_ox_segment_lookup(const void *p) {
   uintptr_t idx = (uintptr_t)p >> OX_SEGMENT_SHIFT;
-  _Atomic(ox_segment_t *) *map = _ox_segment_map;
+  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_map, memory_order_acquire);
   if (OX_UNLIKELY(idx >= OX_MAP_ENTRIES || map == NULL)) return NULL;
   return atomic_load_explicit(&map[idx], memory_order_relaxed);
 }

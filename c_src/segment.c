@@ -11,27 +11,38 @@
  * address space, reserved without commitment; only the entries written
  * ever become resident).  Entries are written only by the thread that
  * maps or unmaps the chunk. */
-_Atomic(ox_segment_t *) *_ox_segment_map;
+_Atomic(ox_segment_map_t) _ox_segment_map;
 
-void _ox_segment_map_init(void) {
-  size_t bytes = OX_MAP_ENTRIES * sizeof(*_ox_segment_map);
-  _ox_segment_map = _ox_os_map(bytes);
+/* Reserve the map; tried again on every later need if the OS refused
+ * (an address-space limit at the first allocation must not be permanent). */
+bool _ox_segment_map_ready(void) {
+  if (OX_LIKELY(atomic_load_explicit(&_ox_segment_map, memory_order_acquire) != NULL)) return true;
+  size_t bytes = OX_MAP_ENTRIES * sizeof(_Atomic(ox_segment_t *));
+  ox_segment_map_t map = _ox_os_map(bytes);
+  if (!map) return false;
   /* Address space, mostly never touched: not counted as committed memory. */
-  if (_ox_segment_map) _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)bytes);
+  _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)bytes);
+  ox_segment_map_t expected = NULL;
+  if (!atomic_compare_exchange_strong(&_ox_segment_map, &expected, map))
+    _ox_os_unreserve(map, bytes); /* another thread won */
+  return true;
 }
+
+void _ox_segment_map_init(void) { _ox_segment_map_ready(); }
 
 void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val) {
   (void)seg;
   uintptr_t first = start >> OX_SEGMENT_SHIFT;
   uintptr_t last = (start + size - 1) >> OX_SEGMENT_SHIFT;
+  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_map, memory_order_relaxed);
   for (uintptr_t i = first; i <= last && i < OX_MAP_ENTRIES; i++)
-    atomic_store_explicit(&_ox_segment_map[i], val, memory_order_release);
+    atomic_store_explicit(&map[i], val, memory_order_release);
 }
 
 /* ---- segments from the OS ------------------------------------------------ */
 
 static ox_segment_t *segment_map_fresh(void) {
-  if (_ox_segment_map == NULL) return NULL;
+  if (!_ox_segment_map_ready()) return NULL;
   size_t span = 2 * OX_SEGMENT_SIZE;
   uint8_t *raw = _ox_os_map(span);
   if (!raw) return NULL;

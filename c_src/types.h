@@ -134,7 +134,9 @@ struct ox_heap_s {
   intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;
-  const void *owner;                      /* owning thread's token, or NULL */
+  /* The owning thread's token, or NULL.  Read by other threads, which only
+   * compare it with their own token: relaxed is enough. */
+  _Atomic(const void *) owner;
   ox_heap_t *next_all;                    /* list of every heap (push only) */
   _Atomic int state;
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
