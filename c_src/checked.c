@@ -14,6 +14,23 @@
 #if OX_CHECKED
 #include <string.h>
 
+/* Under valgrind, blocks are reported as heap blocks (memcheck then finds
+ * the program's leaks and invalid accesses in them, as with glibc), and
+ * the allocator's own reads of freed blocks are done with reporting off. */
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#define VG_QUIET_BEGIN() VALGRIND_DISABLE_ERROR_REPORTING
+#define VG_QUIET_END() VALGRIND_ENABLE_ERROR_REPORTING
+#else
+#define VALGRIND_MALLOCLIKE_BLOCK(p, size, redzone, zeroed) ((void)0)
+#define VALGRIND_FREELIKE_BLOCK(p, redzone) ((void)0)
+#define VALGRIND_RESIZEINPLACE_BLOCK(p, old, new, redzone) ((void)0)
+#define VALGRIND_MAKE_MEM_NOACCESS(p, n) ((void)0)
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)0)
+#define VG_QUIET_BEGIN() ((void)0)
+#define VG_QUIET_END() ((void)0)
+#endif
+
 #include "fast_path.h"
 
 #define CANARY 0xFC
@@ -143,7 +160,7 @@ static block_ref_t block_of(ox_segment_t *seg, const void *p, const char *op) {
 
 /* ---- the checks ------------------------------------------------------------ */
 
-void _ox_check_live(ox_segment_t *seg, const void *p) {
+static void check_live(ox_segment_t *seg, const void *p) {
   block_ref_t b = block_of(seg, p, "use");
   if (b.seg->kind == OX_KIND_HUGE) {
     if (b.seg->checked_size == 0) die_at("double free of", p);
@@ -164,8 +181,8 @@ void _ox_check_live(ox_segment_t *seg, const void *p) {
   }
 }
 
-void _ox_check_free(ox_segment_t *seg, const void *p) {
-  _ox_check_live(seg, p);
+static void check_free(ox_segment_t *seg, const void *p) {
+  check_live(seg, p);
   if (seg->kind == OX_KIND_HUGE) {
     size_t size = seg->checked_size - 1;
     size_t canary_len = seg->huge_usable - size;
@@ -191,9 +208,9 @@ static size_t real_size(const block_ref_t *b, size_t *align) {
   return t->size;
 }
 
-void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
+static void check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
   seg = _ox_segment_lookup(p);
-  _ox_check_live(seg, p);
+  check_live(seg, p);
   block_ref_t b = block_of(seg, p, "free");
   size_t real_align, real = real_size(&b, &real_align);
   if (size == real && align == real_align) return;
@@ -211,7 +228,7 @@ void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t alig
   die(&l);
 }
 
-size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
+static size_t checked_usable(ox_segment_t *seg, const void *p) {
   block_ref_t b = block_of(seg, p, "usable_size");
   size_t align;
   return real_size(&b, &align);
@@ -219,7 +236,7 @@ size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
 
 /* Realloc to a size that fits: the block stays, its size record shrinks
  * and the canary grows to fill the difference. */
-void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
+static void checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
   block_ref_t b = block_of(seg, p, "realloc");
   size_t align, old_size = real_size(&b, &align);
   if (b.seg->kind == OX_KIND_HUGE) {
@@ -241,7 +258,7 @@ static void verify_reuse(uint8_t *block, size_t block_size) {
     die_at("write to a freed block detected when it was reused:", block);
 }
 
-void *_ox_checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero) {
+static void *checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   if (size <= OX_LARGE_MAX - OX_CHECK_TRAILER && align <= OX_CLASS_ALIGN_MAX) {
     uint8_t *p = _ox_alloc_raw(heap, size + OX_CHECK_TRAILER, align, false);
     if (!p) return NULL;
@@ -262,6 +279,69 @@ void *_ox_checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   size_t canary_len = seg->huge_usable - size;
   memset(p + size, CANARY, canary_len > HUGE_CANARY_MAX ? HUGE_CANARY_MAX : canary_len);
   return p;
+}
+
+/* ---- the entry points: each runs with valgrind's reporting off ------- */
+
+/* The bytes of a block's allocation past the user's size: trailer, canary. */
+static void hide_tail(void *p, size_t size) {
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  size_t end = seg->kind == OX_KIND_HUGE ? seg->huge_usable : _ox_segment_page_of(seg, p)->block_size;
+  VALGRIND_MAKE_MEM_NOACCESS((uint8_t *)p + size, end - size);
+}
+
+void *_ox_checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero) {
+  VG_QUIET_BEGIN();
+  void *p = checked_alloc(heap, size, align, zero);
+  if (p) {
+    VALGRIND_MALLOCLIKE_BLOCK(p, size, 0, zero);
+    hide_tail(p, size);
+  }
+  VG_QUIET_END();
+  return p;
+}
+
+void _ox_check_live(ox_segment_t *seg, const void *p) {
+  VG_QUIET_BEGIN();
+  check_live(seg, p);
+  VG_QUIET_END();
+}
+
+void _ox_check_free(ox_segment_t *seg, const void *p) {
+  VG_QUIET_BEGIN();
+  check_free(seg, p);
+  VALGRIND_FREELIKE_BLOCK(p, 0);
+  /* The first word becomes the free-list link, the allocator's to use. */
+  VALGRIND_MAKE_MEM_UNDEFINED(p, sizeof(ox_block_t));
+  VG_QUIET_END();
+}
+
+void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
+  VG_QUIET_BEGIN();
+  check_layout(seg, p, size, align);
+  VG_QUIET_END();
+}
+
+size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
+  VG_QUIET_BEGIN();
+  size_t n = checked_usable(seg, p);
+  VG_QUIET_END();
+  return n;
+}
+
+void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
+  VG_QUIET_BEGIN();
+  size_t old_size = checked_usable(seg, p);
+  checked_shrink(seg, p, new_size);
+  VALGRIND_RESIZEINPLACE_BLOCK(p, old_size, new_size, 0);
+  hide_tail(p, new_size);
+  VG_QUIET_END();
+}
+
+/* A thread's exit collects blocks freed by others: allocator reads. */
+void _ox_checked_quiet(bool quiet) {
+  if (quiet) VG_QUIET_BEGIN();
+  else VG_QUIET_END();
 }
 
 #endif /* OX_CHECKED */

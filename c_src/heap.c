@@ -88,8 +88,10 @@ ox_heap_t *_ox_heap_for_thread(void) {
 static void heap_thread_exit(void *arg) {
   ox_heap_t *heap = arg;
   _ox_tl_heap = &_ox_empty_heap;
+  _ox_checked_quiet(true);
   _ox_heap_collect_remote(heap);
   _ox_heap_release_empty_pages(heap);
+  _ox_checked_quiet(false);
   set_owner(heap, NULL);
   atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
 }
