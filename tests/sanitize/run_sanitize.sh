@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # run_sanitize.sh - the runs of the sanitize suite (tests/sanitize/suite.mk).
 #   run_sanitize.sh SAN_DIR
-# Each check prints PASS/FAIL/SKIP and its programs' output indented (so that
-# only the closing "sanitize: N passed, N failed" line starts a line with a
-# count).  Exits non-zero when a check failed.  Skipped checks count in
+# Each check prints PASS/FAIL/SKIP, its programs' summary lines indented (so
+# that only the closing "sanitize: N passed, N failed" line starts a line
+# with a count) and, when it fails, the end of their output.  Exits non-zero when a check failed.  Skipped checks count in
 # neither column.
 set -u
 dir=$1
@@ -11,20 +11,22 @@ passed=0 failed=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-# result NAME OK [WHY]: records a check.
+# result NAME OK [WHY]: records a check; on failure shows the end of the
+# last run's output.
 result() {
   if [ "$2" = 1 ]; then
     echo "PASS $1"; passed=$((passed + 1))
   else
+    sed 's/^/    /' "$log" | tail -n 60
     echo "FAIL $1${3:+: $3}"; failed=$((failed + 1))
   fi
 }
 
-# run CMD...: runs with output in $log, shows it indented, sets rc.
+# run CMD...: runs with output in $log, shows its summary lines, sets rc.
 run() {
   "$@" >"$log" 2>&1
   rc=$?
-  sed 's/^/    /' "$log" | tail -n 40
+  grep -E 'passed, [0-9]+ failed|^tsan_threads:|^SUMMARY:' "$log" | sed 's/^/    /'
 }
 
 # (a) UBSan: any "runtime error" aborts the program (no recovery).
@@ -51,6 +53,28 @@ vg=(valgrind --tool=memcheck --error-exitcode=9 --leak-check=full
     --errors-for-leak-kinds=definite)
 run "${vg[@]}" "$dir/vg_smoke"
 result valgrind-clean "$([ "$rc" -eq 0 ] && echo 1)" "exit $rc (repro: ${vg[*]} $dir/vg_smoke)"
+
+# ...and so must the core tests that take under ~2 s under memcheck (the
+# others are slow there; rss_* measure RSS, which valgrind changes).
+vg_core=(class_probe fixed_sizes size_zero bad_alignment huge_sizes_fail
+         align_overflow_fail calloc_overflow_fail realloc_fail_keeps_block
+         free_null_and_errno realloc_small_steps realloc_ox_semantics
+         owns_ours owns_foreign remote_free_2)
+if [ -x "$dir/vg_core_tests" ]; then
+  known=" $("$dir/vg_core_tests" --list | tr '\n' ' ') "
+  bad=() ran=0
+  for t in "${vg_core[@]}"; do
+    case $known in *" $t "*) ;; *) echo "    (core test $t no longer exists)"; continue ;; esac
+    run "${vg[@]}" "$dir/vg_core_tests" --run "$t"
+    ran=$((ran + 1))
+    [ "$rc" -eq 0 ] || bad+=("$t(exit $rc)")
+  done
+  ok=0; [ "${#bad[@]}" -eq 0 ] && [ "$ran" -gt 0 ] && ok=1
+  result "valgrind-core ($ran tests)" "$ok" \
+    "${bad[*]} (repro: ${vg[*]} $dir/vg_core_tests --run NAME)"
+else
+  echo "SKIP valgrind-core: tests/core has no test sources"
+fi
 
 # ...and misuse inside oxalloc blocks must be reported, which needs the
 # core's client requests.
