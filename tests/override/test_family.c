@@ -11,6 +11,7 @@
 #include <malloc.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "check.h"
 
@@ -340,6 +341,43 @@ static void test_libc_names(void)
     lf(malloc(100));
 }
 
+/* Real exhaustion, not just unservable sizes: with the address space
+ * capped (RLIMIT_AS, in a child), a request beyond the cap fails the
+ * C-library way from every entry point and leaves everything usable. */
+static void oom_child(void)
+{
+    char *keep = malloc(1000);
+    CHILD_ASSERT(keep != NULL);
+    memset(keep, 'k', 1000);
+    struct rlimit cap = {512u << 20, 512u << 20};
+    CHILD_ASSERT(setrlimit(RLIMIT_AS, &cap) == 0);
+    size_t n = HUGE(1) << 30; /* 1 GiB: more than the cap allows */
+    errno = 0;
+    CHILD_ASSERT(fails_with(malloc(n), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(calloc(n / 8, 8), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(aligned_alloc(ALIGN(4096), n), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(memalign(ALIGN(64), n), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(valloc(n), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(pvalloc(n), ENOMEM));
+    errno = 0;
+    CHILD_ASSERT(fails_with(reallocarray(NULL, n / 4, 4), ENOMEM));
+    void *sentinel = (void *)0x5e17, *p = sentinel;
+    CHILD_ASSERT(posix_memalign(&p, 64, n) == ENOMEM && p == sentinel);
+    errno = 0;
+    CHILD_ASSERT(realloc(keep, n) == NULL && errno == ENOMEM);
+    CHILD_ASSERT(all_bytes(keep, 'k', 1000));
+    for (int i = 0; i < 1000; i++) /* still usable afterwards */
+        free(malloc((size_t)i * 64));
+    free(keep);
+}
+
+static void test_real_oom(void) { CHECK_ISOLATED(oom_child); }
+
 int main(void)
 {
     test_family_exported();
@@ -356,5 +394,6 @@ int main(void)
     test_usable_size();
     test_c23_frees();
     test_libc_names();
+    test_real_oom();
     return report("family");
 }
