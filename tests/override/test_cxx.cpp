@@ -12,11 +12,13 @@
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <dlfcn.h>
 #include <map>
 #include <new>
 #include <string>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
@@ -117,6 +119,49 @@ static void test_new_handler()
     CHECK(caught && handler_calls == 3);
 }
 
+// A handler that releases a reserve and returns makes new retry and
+// succeed.  Real exhaustion: the address space is capped in a child.
+static void *reserve;
+static void releasing_handler()
+{
+    std::free(reserve);
+    reserve = nullptr;
+    std::set_new_handler(nullptr);
+}
+
+static long vm_bytes()
+{
+    long pages = 0;
+    FILE *f = std::fopen("/proc/self/statm", "r");
+    if (f) {
+        if (std::fscanf(f, "%ld", &pages) != 1)
+            pages = 0;
+        std::fclose(f);
+    }
+    return pages * sysconf(_SC_PAGESIZE);
+}
+
+static void test_handler_releases_and_retries()
+{
+    std::fflush(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        const std::size_t big = std::size_t(400) << 20;
+        reserve = std::malloc(big);
+        rlim_t cap = rlim_t(vm_bytes()) + (rlim_t(200) << 20);
+        struct rlimit lim = {cap, cap};
+        if (!reserve || setrlimit(RLIMIT_AS, &lim) != 0)
+            _exit(2);
+        std::set_new_handler(releasing_handler);
+        char *p = static_cast<char *>(::operator new(big)); // fails once, then fits
+        p[0] = p[big - 1] = 1;
+        _exit(reserve == nullptr && served(p) ? 0 : 3);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 // Without a handler, C cannot throw bad_alloc: the process aborts with a
 // message instead.
 static void test_no_handler_aborts()
@@ -181,6 +226,7 @@ int main()
     test_library_objects();
     test_nothrow_failure();
     test_new_handler();
+    test_handler_releases_and_retries();
     test_no_handler_aborts();
     test_thread_local_dtor();
     std::printf("cxx: %d passed, %d failed\n", passed, failed);
