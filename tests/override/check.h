@@ -2,8 +2,8 @@
  * check.h - the override suite's tiny test harness.
  *
  * CHECK(cond) counts one pass or one failure (printing the failed line);
- * CHECK_ISOLATED(name, fn) runs fn in a forked child so that a crash is one
- * failure, not the end of the run; REPORT(name) prints the closing line
+ * CHECK_ISOLATED(fn) runs fn in a forked child so that a crash is one
+ * failure, not the end of the run; report(name) prints the closing line
  * "name: N passed, N failed" and gives the exit status.  ox_owns is
  * reached through dlsym, so the same test source proves, in both link
  * routes, that oxalloc (not glibc) served a block.
