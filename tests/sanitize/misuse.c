@@ -1,12 +1,13 @@
 /*
- * misuse.c - deliberate misuse of oxalloc blocks, for the sanitize
- * suite's check that valgrind memcheck reports it (tests/sanitize).  Once
- * the core describes its blocks with valgrind client requests, memcheck
- * must report these as it does for glibc blocks.
- *   misuse leak  an ox_malloc block whose only pointer is dropped
- *   misuse rust-leak  the same with rust_alloc
- *   misuse uaf  a read of an ox_malloc block after ox_free
- *   misuse rust-uaf  a read of a rust_alloc block after rust_dealloc
+ * misuse.c - deliberate misuse of oxalloc blocks, for the sanitize suite's
+ * check that valgrind memcheck reports it (tests/sanitize).  Linked against
+ * the checked build, which describes its blocks with valgrind client
+ * requests; memcheck must then report these as it does for glibc blocks.
+ *   misuse leak        an ox_malloc(100) block whose only pointer is dropped
+ *   misuse rust-leak   the same with rust_alloc(100, 32)
+ *   misuse leak-large  the same with ox_malloc(100000)
+ *   misuse uaf         a read of an ox_malloc block after ox_free
+ *   misuse rust-uaf    a read of a rust_alloc block after rust_dealloc
  * Each mode must be reported by memcheck; the program itself exits 0.
  */
 #include <stdio.h>
@@ -18,12 +19,12 @@
 /* Keeps the compiler from proving the pointer dead or the read pointless. */
 static void *volatile sink;
 
-__attribute__((noinline)) static int leak(int rust)
+__attribute__((noinline)) static int leak(int rust, size_t size)
 {
-    char *p = rust ? rust_alloc(100, 32) : ox_malloc(100);
+    char *p = rust ? rust_alloc(size, 32) : ox_malloc(size);
     if (!p)
         return 1;
-    memset(p, 1, 100);
+    memset(p, 1, size);
     sink = p;
     sink = NULL; /* the only reference is gone: "definitely lost" */
     return 0;
@@ -50,13 +51,15 @@ int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
     if (!strcmp(mode, "leak"))
-        return leak(0);
+        return leak(0, 100);
     if (!strcmp(mode, "rust-leak"))
-        return leak(1);
+        return leak(1, 100);
+    if (!strcmp(mode, "leak-large"))
+        return leak(0, 100000);
     if (!strcmp(mode, "uaf"))
         return use_after_free(0);
     if (!strcmp(mode, "rust-uaf"))
         return use_after_free(1);
-    fprintf(stderr, "usage: misuse leak|rust-leak|uaf|rust-uaf\n");
+    fprintf(stderr, "usage: misuse leak|rust-leak|leak-large|uaf|rust-uaf\n");
     return 2;
 }

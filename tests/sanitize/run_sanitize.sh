@@ -76,21 +76,25 @@ else
   echo "SKIP valgrind-core: tests/core has no test sources"
 fi
 
-# ...and misuse inside oxalloc blocks must be reported, which needs the
-# core's client requests.
+# The checked build reports its blocks through valgrind's client requests:
+# with it, the smoke test must still be clean (no leak, no invalid access)...
 if ! grep -q VALGRIND_MALLOCLIKE_BLOCK c_src/*.[ch] 2>/dev/null; then
-  echo "SKIP valgrind-detects: the core has no valgrind client requests yet" \
+  echo "SKIP valgrind-checked-*: the core has no valgrind client requests" \
        "(no VALGRIND_MALLOCLIKE_BLOCK in c_src)"
 else
-  for mode in leak rust-leak uaf rust-uaf; do
+  run "${vg[@]}" "$dir/vgc_smoke"
+  result valgrind-checked-clean "$([ "$rc" -eq 0 ] && echo 1)" \
+    "exit $rc (repro: ${vg[*]} $dir/vgc_smoke)"
+  # ...and misuse inside oxalloc blocks must be reported as for glibc's.
+  for mode in leak rust-leak leak-large uaf rust-uaf; do
     case $mode in
       *leak) want='definitely lost: [0-9,]+ bytes in 1 blocks' ;;
       *) want='Invalid read of size 1' ;;
     esac
-    run "${vg[@]}" "$dir/vg_misuse" "$mode"
+    run "${vg[@]}" "$dir/vgc_misuse" "$mode"
     ok=0; [ "$rc" -eq 9 ] && grep -Eq "$want" "$log" && ok=1
-    result "valgrind-detects-$mode" "$ok" \
-      "memcheck did not report it (exit $rc; repro: ${vg[*]} $dir/vg_misuse $mode)"
+    result "valgrind-checked-reports-$mode" "$ok" \
+      "memcheck did not report it (exit $rc; repro: ${vg[*]} $dir/vgc_misuse $mode)"
   done
 fi
 

@@ -4,10 +4,10 @@
 #                            and the core suite (tests/core), core built with it
 #                        (b) TSan (clang): tsan_threads.c compiled with the core
 #                        (c) valgrind memcheck: smoke.c and the quicker core
-#                            tests linked against $(BUILD)/liboxalloc.a must
-#                            be clean, and misuse
-#                            (misuse.c) must be reported once the core
-#                            has valgrind client requests
+#                            tests linked against $(BUILD)/liboxalloc.a, and
+#                            smoke.c against the checked build (which reports
+#                            its blocks to valgrind), must be clean; misuse
+#                            (misuse.c) in the checked build must be reported
 # The runs themselves are in run_sanitize.sh; closing line
 # "sanitize: N passed, N failed".
 SAN_DIR        := $(BUILD)/sanitize
@@ -48,12 +48,17 @@ $(SAN_DIR)/vg_%: tests/sanitize/%.c $(BUILD)/liboxalloc.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN_TEST_FLAGS) $^ -o $@ -pthread
 
+# The checked build describes its blocks to valgrind (client requests).
+$(SAN_DIR)/vgc_%: tests/sanitize/%.c $(BUILD)/checked/liboxalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(SAN_TEST_FLAGS) $^ -o $@ -pthread
+
 $(SAN_DIR)/vg_core_tests: $(SAN_CORE_TESTS) $(SAN_CORE_HDRS) $(BUILD)/liboxalloc.a
 	@mkdir -p $(@D)
 	$(CC) $(SAN_TEST_FLAGS) $(SAN_CORE_TESTS) $(BUILD)/liboxalloc.a -o $@ -pthread
 
 SAN_BINS := $(SAN_DIR)/ubsan_smoke $(SAN_DIR)/tsan_threads $(SAN_DIR)/vg_smoke \
-            $(SAN_DIR)/vg_misuse
+            $(SAN_DIR)/vgc_smoke $(SAN_DIR)/vgc_misuse
 ifneq ($(SAN_CORE_TESTS),)
 SAN_BINS += $(SAN_DIR)/ubsan_core_tests $(SAN_DIR)/vg_core_tests
 endif
