@@ -4,10 +4,11 @@
 # a Rust program can be in:
 #   cargo test                               default feature (native)
 #   cargo +nightly test --features nightly   plus core::alloc::Allocator
-#   cargo test --features system --tests     the same tests on the polyfill
-#   cargo test --features override --tests   with malloc overridden too (the
-#                                            tests expect C's malloc to be
-#                                            oxalloc's there)
+#   cargo test --features system ...         the allocation-contract tests
+#                                            on the polyfill
+#   cargo test --features override ...       ownership, collections, threads
+#                                            with malloc overridden too (C's
+#                                            malloc must be oxalloc's there)
 #   cargo +nightly test --features nightly,checked --tests
 #                                            on the checked core, which
 #                                            verifies every layout Rust (and
@@ -41,8 +42,11 @@ run_cargo() {
 
 run_cargo test -p oxalloc
 run_cargo +nightly test -p oxalloc --features nightly
-run_cargo test -p oxalloc --no-default-features --features system --tests
-run_cargo test -p oxalloc --no-default-features --features override --tests
+# The other rows run a subset: each test binary costs a link per row.
+run_cargo test -p oxalloc --no-default-features --features system \
+    --test aligned --test realloc --test zeroed --test refused --test ownership --test threads
+run_cargo test -p oxalloc --no-default-features --features override \
+    --test ownership --test collections --test threads
 run_cargo +nightly test -p oxalloc --features nightly,checked --tests
 
 echo "rust: $passed passed, $failed failed"
