@@ -97,7 +97,7 @@ void wl_aligned(long unused, result_t *r)
     void *slot[AL_SLOTS] = {0};
     size_t size[AL_SLOTS] = {0};
     uint64_t id[AL_SLOTS] = {0};
-    uint64_t rng = 11, ops = scaled(500000), misaligned = 0;
+    uint64_t rng = 11, ops = scaled(300000), misaligned = 0;
     for (uint64_t op = 0; op < ops; op++) {
         size_t i = (size_t)(rng_next(&rng) % AL_SLOTS);
         if (slot[i]) {

@@ -71,7 +71,7 @@ static void *threads_worker(void *arg)
  * with N (the seed benchmark's definition). */
 void wl_threads(long nthreads, result_t *r)
 {
-    run_threads((int)nthreads, threads_worker, (long)scaled(1500), NULL, r);
+    run_threads((int)nthreads, threads_worker, (long)scaled(800), NULL, r);
     result_metric(r, "threads", (double)nthreads);
 }
 
@@ -234,7 +234,7 @@ void wl_larson(long unused, result_t *r)
     (void)unused;
     larson_t *l = xmalloc(sizeof *l);
     uint64_t rng = 5;
-    l->ops_per_thread = scaled(1500000);
+    l->ops_per_thread = scaled(1000000);
     for (uint64_t i = 0; i < LARSON_SLOTS; i++)
         atomic_init(&l->slot[i], larson_block(&rng, i));
     run_threads(LARSON_THREADS, larson_worker, 0, l, r);

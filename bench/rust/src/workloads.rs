@@ -99,7 +99,7 @@ fn on_threads(n: usize, f: impl Fn(usize) -> Outcome + Send + Sync + 'static) ->
 /// vec-push-small: a Vec<usize> from empty, 500 pushes, checked and
 /// dropped; the same total number of vectors on 1 or on 32 threads.
 fn vec_push_small(nthreads: usize, scale: f64) -> Outcome {
-    let per_thread = (scaled(600_000, scale) / nthreads as u64).max(1);
+    let per_thread = (scaled(300_000, scale) / nthreads as u64).max(1);
     on_threads(nthreads, move |t| {
         let mut out = Outcome::default();
         for r in 0..per_thread {
@@ -120,11 +120,11 @@ fn vec_push_small(nthreads: usize, scale: f64) -> Outcome {
 }
 
 /// vec-push-medium: a Vec<usize> of 16 Ki elements, push 500 000 more;
-/// BENCHMARKS.md says 50 repetitions; 200 (times the scale) make a run
-/// last long enough to time (about 0.2 s).
+/// BENCHMARKS.md says 50 repetitions; 100 (times the scale) make a run
+/// last long enough to time (about 0.1 s).
 fn vec_push_medium(scale: f64) -> Outcome {
     let mut out = Outcome::default();
-    for r in 0..scaled(200, scale) {
+    for r in 0..scaled(100, scale) {
         let mut v: Vec<usize> = (0..16 * 1024).collect();
         for i in 0..500_000 {
             v.push(i ^ r as usize);
@@ -139,11 +139,11 @@ fn vec_push_medium(scale: f64) -> Outcome {
     out
 }
 
-/// vec-push-large: a Vec<[usize; 1024]> from empty, 1000 pushes; 200
-/// repetitions (4 x BENCHMARKS.md's 50, as above), times the scale.
+/// vec-push-large: a Vec<[usize; 1024]> from empty, 1000 pushes; 100
+/// repetitions (2 x BENCHMARKS.md's 50, as above), times the scale.
 fn vec_push_large(scale: f64) -> Outcome {
     let mut out = Outcome::default();
-    for r in 0..scaled(200, scale) {
+    for r in 0..scaled(100, scale) {
         let mut v: Vec<[usize; 1024]> = Vec::new();
         for i in 0..1000usize {
             let mut page = [0usize; 1024];
@@ -169,7 +169,7 @@ fn vec_push_large(scale: f64) -> Outcome {
 fn collections(scale: f64) -> Outcome {
     let mut out = Outcome::default();
     let mut rng = Rng(21);
-    for _ in 0..scaled(10, scale) {
+    for _ in 0..scaled(8, scale) {
         let mut tree: BTreeMap<String, Vec<u8>> = BTreeMap::new();
         let mut hash: HashMap<u64, String> = HashMap::new();
         let mut boxes: Vec<Box<[u8]>> = Vec::new();
@@ -246,7 +246,7 @@ fn fifo_lifo_n<const N: usize>(rounds: u64) -> Outcome {
 }
 
 fn fifo_lifo(size: usize, scale: f64) -> Option<Outcome> {
-    let rounds = scaled(8_000, scale);
+    let rounds = scaled(4_000, scale);
     Some(match size {
         16 => fifo_lifo_n::<2>(rounds),
         32 => fifo_lifo_n::<4>(rounds),
@@ -260,7 +260,7 @@ fn fifo_lifo(size: usize, scale: f64) -> Option<Outcome> {
 /// rust-threads-N: N threads, each allocating then dropping 1600
 /// Box<[u64; 16]> (128 B) per round.
 fn threads(n: usize, scale: f64) -> Outcome {
-    let rounds = scaled(1_000, scale);
+    let rounds = scaled(500, scale);
     on_threads(n, move |t| {
         let mut out = Outcome::default();
         let mut id = (t as u64) << 40;
