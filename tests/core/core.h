@@ -45,6 +45,7 @@
     X(sized_free_ox, NULL, 30)                               \
     X(sized_free_aligned, NULL, 60)                          \
     X(sized_dealloc_rust, NULL, 30)                          \
+    X(sized_free_after_realloc, NULL, 30)                    \
     X(remote_free_2, NULL, 60)                               \
     X(remote_free_4, NULL, 60)                               \
     X(remote_free_8, NULL, 60)                               \

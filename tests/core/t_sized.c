@@ -103,3 +103,32 @@ void test_sized_dealloc_rust(void)
         rust_dealloc(q ? q : p, q ? cls[i + 1] + 1 : cls[i], 64);
     }
 }
+
+/* After ox_realloc, a block is a realloc result: it may be released with
+ * ox_free_sized and its new size (C23 free_sized), also when it came from
+ * ox_aligned_alloc and did not move. */
+void test_sized_free_after_realloc(void)
+{
+    static const size_t sz[] = { 1, 153, 4000, 70000, 3 * MiB };
+    static const size_t aligns[] = { 1, 8, 16, 64, 4096 };
+    for (size_t i = 0; i < sizeof sz / sizeof sz[0]; i++)
+        for (size_t k = 0; k < sizeof aligns / sizeof aligns[0]; k++) {
+            for (int grow = 0; grow < 2; grow++) {
+                size_t s = sz[i], ns = grow ? 2 * s + 1 : s;
+                void *p = ox_aligned_alloc(aligns[k], s);
+                CHECK(p != NULL);
+                if (!p)
+                    continue;
+                blk_fill(p, s);
+                uint64_t seed = pat_seed(p, s);
+                void *q = ox_realloc(p, ns);
+                CHECK(q != NULL);
+                if (!q) {
+                    ox_free(p);
+                    continue;
+                }
+                CHECK(pat_ok(q, s, seed));
+                ox_free_sized(q, ns);
+            }
+        }
+}

@@ -4,7 +4,8 @@
 
 STRESS_DIR    := $(BUILD)/tests/stress
 STRESS_PROGS  := stress churn forkloop oom
-STRESS_BINS   := $(STRESS_PROGS:%=$(STRESS_DIR)/%) $(STRESS_DIR)/faulty
+STRESS_BINS   := $(STRESS_PROGS:%=$(STRESS_DIR)/%) $(STRESS_DIR)/faulty \
+                 $(STRESS_DIR)/stress-checked
 STRESS_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                  -Iinclude -Itests/core -pthread
 STRESS_DEPS   := tests/core/check.h tests/core/testutil.h $(wildcard include/*.h)
@@ -19,6 +20,13 @@ $(STRESS_DIR)/faulty: tests/stress/faulty.c $(STRESS_DEPS) \
                       $(BUILD)/faulty/liboxalloc.a
 	@mkdir -p $(@D)
 	$(CC) $(STRESS_CFLAGS) $< $(BUILD)/faulty/liboxalloc.a -o $@ -pthread
+
+# The random-operation stress against the checked build: its layout and
+# double-free checks must not fire on correct use under concurrency.
+$(STRESS_DIR)/stress-checked: tests/stress/stress.c $(STRESS_DEPS) \
+                              $(BUILD)/checked/liboxalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(STRESS_CFLAGS) $< $(BUILD)/checked/liboxalloc.a -o $@ -pthread
 
 TEST_SUITES += test-stress
 .PHONY: test-stress
