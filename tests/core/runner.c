@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -69,9 +70,17 @@ static int run_one(const struct test *t, char **argv)
     return check_failures ? 1 : 0;
 }
 
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Runs a test in a fresh process; returns true when it passed. */
 static bool spawn(const struct test *t, const char *self)
 {
+    double t0 = now();
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
@@ -88,7 +97,7 @@ static bool spawn(const struct test *t, const char *self)
     while (waitpid(pid, &st, 0) < 0) {
     }
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
-        printf("PASS %s\n", t->name);
+        printf("PASS %s (%.1f s)\n", t->name, now() - t0);
         return true;
     }
     if (WIFSIGNALED(st))
