@@ -1,8 +1,9 @@
 //! Build script of the `oxalloc` crate: compiles `../c_src` with the system
 //! C compiler into archives under `OUT_DIR` and tells rustc which of them
 //! to link, following the link row chosen by the cargo features (see
-//! Cargo.toml and docs/rust.md).  It also checks `src/ffi.rs` against the C
-//! headers.  Only std: the compiler and `ar` are run with `Command`.
+//! Cargo.toml and docs/rust.md).  It also checks every `extern "C"` block
+//! of `src/` against the C headers.  Only std: the compiler and `ar` are
+//! run with `Command`.
 
 use std::env;
 use std::fs;
@@ -131,18 +132,30 @@ fn archive(out: &Path, name: &str, objects: &[PathBuf]) {
     wait_ok(spawn(cmd, "ar"), &format!("ar {}", lib.display()));
 }
 
-/// Compiles the C check generated from src/ffi.rs against the headers.
-fn check_ffi_declarations(root: &Path, manifest: &Path, out: &Path) {
-    let rust_src = fs::read_to_string(manifest.join("src/ffi.rs"))
-        .unwrap_or_else(|e| fail(&format!("src/ffi.rs: {e}")));
-    let c_src = ffi_check::parse(&rust_src)
-        .and_then(|decls| ffi_check::c_source(&decls))
-        .unwrap_or_else(|e| fail(&e));
+/// The crate's sources that declare C functions (`extern "C" { ... }`).
+fn ffi_sources(manifest: &Path) -> Vec<(PathBuf, String)> {
+    files_with_ext(&manifest.join("src"), "rs")
+        .into_iter()
+        .filter_map(|path| {
+            let text = fs::read_to_string(&path).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display())));
+            text.contains("extern \"C\" {").then_some((path, text))
+        })
+        .collect()
+}
+
+/// Compiles the C check generated from every extern block of src/ against
+/// the headers.
+fn check_ffi_declarations(root: &Path, sources: &[(PathBuf, String)], out: &Path) {
+    let mut decls = Vec::new();
+    for (path, text) in sources {
+        decls.extend(ffi_check::parse(text).unwrap_or_else(|e| fail(&format!("{}: {e}", path.display()))));
+    }
+    let c_src = ffi_check::c_source(&decls).unwrap_or_else(|e| fail(&e));
     let file = out.join("ffi_check.c");
     fs::write(&file, c_src).unwrap_or_else(|e| fail(&format!("{}: {e}", file.display())));
     let mut cmd = cc_command(root);
     cmd.arg("-fsyntax-only").arg(&file);
-    wait_ok(spawn(cmd, "the C compiler"), "checking src/ffi.rs against include/*.h");
+    wait_ok(spawn(cmd, "the C compiler"), "checking the extern \"C\" declarations of src/ against include/*.h");
 }
 
 fn main() {
@@ -161,8 +174,15 @@ fn main() {
     {
         rerun_if_changed(path);
     }
-    for own in ["build.rs", "ffi_check.rs", "src/ffi.rs"] {
+    for own in ["build.rs", "ffi_check.rs"] {
         rerun_if_changed(&manifest.join(own));
+    }
+    // Only the files with extern blocks: editing other Rust code must not
+    // recompile the C side.  (A new file with an extern block is checked
+    // from the next run of this script on.)
+    let ffi = ffi_sources(&manifest);
+    for (path, _) in &ffi {
+        rerun_if_changed(path);
     }
     for var in ["CC", "CFLAGS", "AR"] {
         println!("cargo:rerun-if-env-changed={var}");
@@ -170,7 +190,7 @@ fn main() {
     // For dependents' build scripts: DEP_OXALLOC_INCLUDE.
     println!("cargo:include={}", inc_dir.display());
 
-    check_ffi_declarations(&root, &manifest, &out);
+    check_ffi_declarations(&root, &ffi, &out);
 
     let row = chosen_row();
     if row == Row::Unresolved {

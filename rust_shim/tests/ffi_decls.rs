@@ -45,6 +45,32 @@ fn real_declarations_match_the_headers() {
     assert!(c_accepts(&real_decls(), "real"));
 }
 
+/// Every extern block of src/ (ffi.rs, and the stats, options and heap
+/// modules) against the headers.
+#[test]
+fn all_extern_blocks_match_the_headers() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = 0;
+    for entry in std::fs::read_dir(&src).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        if text.contains("extern \"C\" {") {
+            files += 1;
+            let tag = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(c_accepts(&text, &tag), "{}: declarations differ from the headers", path.display());
+        }
+    }
+    assert!(files >= 1);
+}
+
+#[test]
+fn function_pointer_parameters_are_checked() {
+    let right = "extern \"C\" { fn ox_stats_print(out: extern \"C\" fn(*const c_char, *mut c_void), arg: *mut c_void); }";
+    let wrong = "extern \"C\" { fn ox_stats_print(out: extern \"C\" fn(*const c_char), arg: *mut c_void); }";
+    assert!(c_accepts(right, "fnptr_right"));
+    assert!(!c_accepts(wrong, "fnptr_wrong"));
+}
+
 #[test]
 fn mistakes_are_refused() {
     let real = real_decls();
