@@ -142,8 +142,8 @@ static block_ref_t block_of(ox_segment_t *seg, const void *p, const char *op) {
     return (block_ref_t){seg, block, seg->huge_usable};
   }
   ox_page_t *page = _ox_segment_page_of(seg, p);
-  size_t offset = (size_t)((const uint8_t *)p - page->start);
-  if (!page->in_use || (const uint8_t *)p < page->start ||
+  size_t offset = (size_t)((const uint8_t *)p - _ox_page_start(page));
+  if (!page->in_use || (const uint8_t *)p < _ox_page_start(page) ||
       offset >= (size_t)page->capacity * page->block_size)
     die_at("free of a pointer oxalloc never allocated:", p);
   if (offset % page->block_size != 0) {
@@ -151,7 +151,7 @@ static block_ref_t block_of(ox_segment_t *seg, const void *p, const char *op) {
     put(&l, "oxalloc: free of an interior pointer: ");
     put_hex(&l, p);
     put(&l, " (its block starts at ");
-    put_hex(&l, page->start + offset - offset % page->block_size);
+    put_hex(&l, _ox_page_start(page) + offset - offset % page->block_size);
     put(&l, ")");
     die(&l);
   }

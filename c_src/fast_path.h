@@ -67,7 +67,7 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
 /* Is `p` the start of a block of this class page?  Exact division by a
  * multiply; false for huge segments and free pages (span 0). */
 OX_INLINE bool _ox_is_class_block(const ox_page_t *page, const void *p) {
-  uintptr_t off = (uintptr_t)p - (uintptr_t)page->start;
+  uintptr_t off = (uintptr_t)p - (uintptr_t)_ox_page_start(page);
   return off < page->span && ((off * page->div_magic) >> OX_DIV_SHIFT) * page->block_size == off;
 }
 

@@ -73,7 +73,7 @@ static void page_extend(ox_page_t *page) {
   uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
   if (n < EXTEND_MIN_BLOCKS) n = EXTEND_MIN_BLOCKS;
   if (n > left) n = left;
-  uint8_t *first = page->start + (size_t)page->capacity * bsize;
+  uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
   for (uint32_t i = 1; i < n; i++, b += bsize) ((ox_block_t *)b)->next = (ox_block_t *)(b + bsize);
   ((ox_block_t *)b)->next = NULL;

@@ -248,7 +248,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
     .reserved = (uint32_t)(area / bsize),
     .span = (uint32_t)(area / bsize * bsize),
     .div_magic = (((uint64_t)1 << OX_DIV_SHIFT) / bsize) + 1,
-    .start = start,
+    .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;
 }

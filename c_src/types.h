@@ -85,13 +85,26 @@ typedef struct ox_page_s {
   uint32_t generation;     /* new each time the page gets a class */
   uint32_t span;           /* reserved * block_size; 0 while the page is free */
   uint64_t div_magic;      /* (offset * div_magic) >> 44 == offset / block_size */
-  uint8_t *start;          /* first block */
+  uintptr_t start_bits;    /* first block, via _ox_page_start() */
   struct ox_page_s *next;  /* in a class queue or the full list */
   struct ox_page_s *prev;
   uint64_t freed_at_ms;    /* when it last became unused (purge delay) */
 } ox_page_t;
 
 typedef struct ox_page_queue_s { ox_page_t *first, *last; } ox_page_queue_t;
+
+/* The checked build keeps a page's first-block address scrambled, so that
+ * valgrind's leak checker does not take it for a pointer to that block
+ * (a leaked first block would otherwise look reachable). */
+#if OX_CHECKED
+#define OX_START_SCRAMBLE ((uintptr_t)0x5a5a000000000000ull)
+#else
+#define OX_START_SCRAMBLE ((uintptr_t)0)
+#endif
+
+static inline uint8_t *_ox_page_start(const ox_page_t *page) {
+  return (uint8_t *)(page->start_bits ^ OX_START_SCRAMBLE);
+}
 
 /* A segment header.  `heap` never changes while a block of the segment is
  * live, which is what makes "is this block mine?" a plain compare. */
