@@ -235,15 +235,17 @@ static size_t checked_usable(ox_segment_t *seg, const void *p) {
 }
 
 /* Realloc to a size that fits: the block stays, its size record shrinks
- * and the canary grows to fill the difference. */
-static void checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
+ * and the canary grows to fill the difference.  The layout recorded is
+ * the realloc's (ox_realloc's is 16-aligned, whatever the block was). */
+static void checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t align) {
   block_ref_t b = block_of(seg, p, "realloc");
-  size_t align, old_size = real_size(&b, &align);
+  size_t old_align, old_size = real_size(&b, &old_align);
   if (b.seg->kind == OX_KIND_HUGE) {
     size_t canary_end = old_size + HUGE_CANARY_MAX;
     if (canary_end > b.seg->huge_usable) canary_end = b.seg->huge_usable;
     memset((uint8_t *)p + new_size, CANARY, canary_end - new_size);
     b.seg->checked_size = new_size + 1;
+    b.seg->huge_align = align;
     return;
   }
   memset((uint8_t *)p + new_size, CANARY, old_size - new_size);
@@ -329,10 +331,10 @@ size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
   return n;
 }
 
-void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size) {
+void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t align) {
   VG_QUIET_BEGIN();
   size_t old_size = checked_usable(seg, p);
-  checked_shrink(seg, p, new_size);
+  checked_shrink(seg, p, new_size, align);
   VALGRIND_RESIZEINPLACE_BLOCK(p, old_size, new_size, 0);
   hide_tail(p, new_size);
   VG_QUIET_END();

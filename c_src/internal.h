@@ -136,7 +136,7 @@ void _ox_check_live(ox_segment_t *seg, const void *p);
 void _ox_check_free(ox_segment_t *seg, const void *p);
 void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align);
 size_t _ox_checked_usable(ox_segment_t *seg, const void *p);
-void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size);
+void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t align);
 void _ox_checked_quiet(bool quiet);
 #else
 OX_INLINE void _ox_checked_quiet(bool quiet) { (void)quiet; }

@@ -36,7 +36,7 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   size_t usable = _ox_usable_size_in(seg, p);
 #if OX_CHECKED /* the checked build moves every growth: stale pointers then show */
   if (new_size <= usable) {
-    _ox_checked_shrink(seg, p, new_size);
+    _ox_checked_shrink(seg, p, new_size, align);
     return p;
   }
 #else
