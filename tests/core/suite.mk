@@ -19,8 +19,8 @@ TEST_SUITES += test-core
 test-core: $(CORE_TEST_BIN)
 	$(CORE_TEST_BIN)
 
-# The same suite against the checked build (not part of `make test`, to
-# keep its time down): `make test-core-checked`.
+# The same suite against the checked build: every check must also hold
+# with trailers, canaries and freed patterns in place.
 CORE_CHECKED_BIN := $(BUILD)/checked/tests/core/core_tests
 $(CORE_CHECKED_BIN): $(CORE_TEST_SRCS) $(wildcard tests/core/*.h) \
                      $(wildcard include/*.h) $(BUILD)/checked/liboxalloc.a
@@ -28,6 +28,7 @@ $(CORE_CHECKED_BIN): $(CORE_TEST_SRCS) $(wildcard tests/core/*.h) \
 	$(CC) $(CORE_CFLAGS) $(CORE_TEST_SRCS) $(BUILD)/checked/liboxalloc.a \
 	    -o $@ -pthread
 
+TEST_SUITES += test-core-checked
 .PHONY: test-core-checked
 test-core-checked: $(CORE_CHECKED_BIN)
 	$(CORE_CHECKED_BIN)
