@@ -14,7 +14,11 @@
  *     impossible sizes must fail (NULL, errno), nothing else may fail below
  *     64 MiB; a failed realloc leaves its block intact.
  * A helper thread frees and allocates on request, so that remote frees and
- * blocks of another thread's heap are part of the mix.
+ * blocks of another thread's heap are part of the mix; it also exits on
+ * request, leaving its heap abandoned with live blocks.  A first-class heap
+ * (ox_heap_*) is reset or destroyed with blocks live, and options that
+ * select other paths (purge delay 0, no caches) are switched on the way;
+ * every input starts from the default options.
  * Any violation prints one line naming the check and aborts, which libFuzzer
  * reports as a crash and saves the input.
  * Input format: an op byte (run_op) followed by that op's fields, whose
@@ -40,7 +44,7 @@
 /* The tail beyond the asked size is patterned up to this many bytes. */
 #define TAIL_CAP (4 * MIB)
 
-enum kind { K_EMPTY, K_RUST, K_MALLOC, K_ALIGNED };
+enum kind { K_EMPTY, K_RUST, K_MALLOC, K_ALIGNED, K_HEAP };
 
 struct slot {
     unsigned char *p;
@@ -58,6 +62,7 @@ struct input {
 };
 
 static struct slot slots[NSLOTS];
+static ox_heap_t *heap; /* the live first-class heap, if any (K_HEAP blocks) */
 static size_t live_bytes;
 static uint64_t next_key;
 static int static_probe;
@@ -306,50 +311,72 @@ static void *retire(struct slot *s)
 
 /* ------------------------------------------------------- the helper thread */
 
-/* A second thread that frees or allocates on request, one request at a time. */
+/* A second thread that frees or allocates on request, one request at a
+ * time; it can be told to exit (with the blocks it allocated still live:
+ * its heap is abandoned, and adopted by a later thread). */
+enum request { REQ_NONE, REQ_FREE, REQ_ALLOC, REQ_EXIT, REQ_DONE };
+
 static struct {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     pthread_t tid;
-    int state; /* 0 idle, 1 request pending, 2 done */
+    bool running;
+    enum request req;
     void *ptr;
     size_t size;
-} helper = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0, NULL, 0};
+} helper = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
 
 static void *helper_main(void *arg)
 {
     (void)arg;
     pthread_mutex_lock(&helper.mu);
     for (;;) {
-        while (helper.state != 1)
+        while (helper.req == REQ_NONE || helper.req == REQ_DONE)
             pthread_cond_wait(&helper.cv, &helper.mu);
-        if (helper.ptr)
+        enum request req = helper.req;
+        if (req == REQ_FREE)
             ox_free(helper.ptr), helper.ptr = NULL;
-        else
+        else if (req == REQ_ALLOC)
             helper.ptr = ox_malloc(helper.size);
-        helper.state = 2;
+        helper.req = REQ_DONE;
         pthread_cond_broadcast(&helper.cv);
+        if (req == REQ_EXIT)
+            break;
     }
+    pthread_mutex_unlock(&helper.mu);
     return NULL;
 }
 
-/* ptr != NULL: the helper frees it; ptr == NULL: it returns ox_malloc(size). */
-static void *helper_call(void *ptr, size_t size)
+static void *helper_call(enum request req, void *ptr, size_t size)
 {
     pthread_mutex_lock(&helper.mu);
-    if (!helper.tid && pthread_create(&helper.tid, NULL, helper_main, NULL) != 0)
-        fail("cannot start the helper thread", NULL, NULL);
+    if (!helper.running) {
+        if (pthread_create(&helper.tid, NULL, helper_main, NULL) != 0)
+            fail("cannot start the helper thread", NULL, NULL);
+        helper.running = true;
+    }
     helper.ptr = ptr;
     helper.size = size;
-    helper.state = 1;
+    helper.req = req;
     pthread_cond_broadcast(&helper.cv);
-    while (helper.state != 2)
+    while (helper.req != REQ_DONE)
         pthread_cond_wait(&helper.cv, &helper.mu);
-    helper.state = 0;
+    helper.req = REQ_NONE;
     void *r = helper.ptr;
     helper.ptr = NULL;
     pthread_mutex_unlock(&helper.mu);
     return r;
+}
+
+/* The helper thread exits; the next request starts a new one. */
+static void op_helper_exit(struct input *in)
+{
+    (void)in;
+    if (!helper.running)
+        return;
+    helper_call(REQ_EXIT, NULL, 0);
+    pthread_join(helper.tid, NULL);
+    helper.running = false;
 }
 
 /* ------------------------------------------------------------ releasing */
@@ -368,11 +395,15 @@ static void release(struct slot *s, unsigned how)
     case 1:
         if (kind == K_RUST)
             rust_dealloc(p, size, align);
+        else if (kind == K_HEAP)
+            ox_heap_free(p);
         else
             ox_free(p);
         break;
     case 2:
-        if (kind == K_MALLOC)
+        if (kind == K_HEAP)
+            ox_heap_free(p);
+        else if (kind == K_MALLOC)
             ox_free_sized(p, size);
         else if (kind == K_ALIGNED)
             ox_free_aligned_sized(p, align, size);
@@ -380,7 +411,7 @@ static void release(struct slot *s, unsigned how)
             rust_dealloc(p, size, align);
         break;
     default:
-        helper_call(p, 0);
+        helper_call(REQ_FREE, p, 0);
         break;
     }
     if (how % 4 != 3)
@@ -471,7 +502,7 @@ static void op_helper_alloc(struct input *in)
 {
     struct slot *s = pick_empty(in);
     size_t size = budget(read_size(in));
-    void *p = helper_call(NULL, size);
+    void *p = helper_call(REQ_ALLOC, NULL, size);
     expect(p != NULL, "ox_malloc (helper thread) failed below 64 MiB", NULL, NULL);
     expect((uintptr_t)p % 16 == 0, "ox_malloc (helper thread) not 16-aligned", NULL, p);
     install(s, p, size, 16, K_MALLOC);
@@ -508,7 +539,7 @@ static void op_ox_realloc(struct input *in)
     struct slot *s = pick(in);
     unsigned how = byte(in);
     size_t size = read_size(in);
-    if (s->kind == K_RUST || s->kind == K_ALIGNED)
+    if (s->kind != K_EMPTY && s->kind != K_MALLOC)
         release(s, how); /* ox_realloc is for malloc-family blocks */
     if (s->kind == K_EMPTY) {
         size = budget(size);
@@ -584,7 +615,7 @@ static void op_realloc_fail(struct input *in)
 {
     struct slot *s = pick(in);
     size_t huge = SIZE_MAX - byte(in);
-    if (s->kind == K_EMPTY || s->kind == K_ALIGNED)
+    if (s->kind != K_RUST && s->kind != K_MALLOC)
         return;
     errno = 0;
     void *p = s->kind == K_RUST ? rust_realloc(s->p, s->size, s->align, huge)
@@ -594,7 +625,21 @@ static void op_realloc_fail(struct input *in)
     check_live(s);
 }
 
-/* Pointers oxalloc does not manage: not owned, usable size 0. */
+/* The statistics count at least the blocks the model holds (they may count
+ * more: blocks freed by another thread stay counted until collected). */
+static void check_stats(void)
+{
+    ox_stats_t st;
+    size_t blocks = 0;
+    for (int i = 0; i < NSLOTS; i++)
+        blocks += slots[i].kind != K_EMPTY;
+    expect(ox_stats_get(NULL) == EINVAL, "ox_stats_get(NULL) not EINVAL", NULL, NULL);
+    expect(ox_stats_get(&st) == 0, "ox_stats_get failed", NULL, NULL);
+    expect(st.allocated_blocks >= blocks, "stats count fewer blocks than are live", NULL, NULL);
+    expect(st.allocated_bytes >= live_bytes, "stats count fewer bytes than are live", NULL, NULL);
+}
+
+/* Pointers oxalloc does not manage: not owned, usable size 0; statistics. */
 static void op_foreign(struct input *in)
 {
     int local = byte(in);
@@ -607,13 +652,76 @@ static void op_foreign(struct input *in)
                NULL, probe[i]);
     }
     free(g);
+    check_stats();
+}
+
+/* ------------------------------------------- first-class heaps, options */
+
+/* A block from the first-class heap (created on demand by this thread). */
+static void op_heap_alloc(struct input *in)
+{
+    struct slot *s = pick_empty(in);
+    size_t size = budget(read_size(in)), align = read_align(in);
+    bool aligned = byte(in) & 1;
+    if (!heap) {
+        heap = ox_heap_new();
+        expect(heap != NULL, "ox_heap_new failed", NULL, NULL);
+    }
+    errno = 0;
+    void *p = aligned ? ox_heap_alloc_aligned(heap, size, align) : ox_heap_malloc(heap, size);
+    if (aligned && !valid_align(align)) {
+        expect(p == NULL, "ox_heap_alloc_aligned accepted an invalid alignment", NULL, p);
+        expect(errno == EINVAL, "ox_heap_alloc_aligned bad alignment: errno not EINVAL", NULL, p);
+        return;
+    }
+    if (!aligned)
+        align = 16;
+    expect(p != NULL, "first-class heap allocation failed below 64 MiB", NULL, NULL);
+    expect((uintptr_t)p % align == 0, "first-class heap block misaligned", NULL, p);
+    install(s, p, size, align, K_HEAP);
+}
+
+/* Verifies and forgets every block of the heap, which the caller frees. */
+static void retire_heap_blocks(void)
+{
+    for (int i = 0; i < NSLOTS; i++)
+        if (slots[i].kind == K_HEAP)
+            retire(&slots[i]);
+}
+
+/* ox_heap_reset or ox_heap_destroy with the heap's blocks still live. */
+static void op_heap_drop(struct input *in)
+{
+    unsigned c = byte(in);
+    if (!heap)
+        return;
+    retire_heap_blocks();
+    if (c & 1) {
+        ox_heap_reset(heap);
+    } else {
+        ox_heap_destroy(heap);
+        heap = NULL;
+    }
+}
+
+/* Options that change which paths run: purge at once or later, caches. */
+static void op_option(struct input *in)
+{
+    static const char *const names[4] = {"purge_delay", "segment_cache", "huge_cache_mb",
+                                         "purge_delay"};
+    static const long values[4][4] = {{0, 1, 500, 0}, {0, 1, 8, 2}, {0, 1, 64, 4}, {0, 0, 0, 10}};
+    unsigned c = byte(in), v = byte(in);
+    int rc = ox_option_set(names[c % 4], values[c % 4][v % 4]);
+    expect(rc == 0, "ox_option_set refused a valid value", NULL, NULL);
+    expect(ox_option_set("no_such_option", 1) == EINVAL, "ox_option_set took an unknown name",
+           NULL, NULL);
 }
 
 /* ------------------------------------------------------------ the driver */
 
 static void run_op(struct input *in)
 {
-    switch (byte(in) % 16) {
+    switch (byte(in) % 20) {
     case 0: op_rust_alloc(in, false); break;
     case 1: op_rust_alloc(in, true); break;
     case 2: op_rust_realloc(in); break;
@@ -629,7 +737,11 @@ static void run_op(struct input *in)
     case 12: op_realloc_fail(in); break;
     case 13: op_foreign(in); break;
     case 14: op_ox_malloc(in); break;
-    default: op_rust_alloc(in, false); break;
+    case 15: op_rust_alloc(in, false); break;
+    case 16: op_option(in); break;
+    case 17: op_helper_exit(in); break;
+    case 18: op_heap_alloc(in); break;
+    default: op_heap_drop(in); break;
     }
 }
 
@@ -639,11 +751,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct input in = {data, size, 0};
     next_key = 0;
+    ox_option_set("purge_delay", 500);
+    ox_option_set("segment_cache", 8);
+    ox_option_set("huge_cache_mb", 64);
     while (in.i < in.n)
         run_op(&in);
     for (int i = 0; i < NSLOTS; i++)
         if (slots[i].kind != K_EMPTY)
             release(&slots[i], (unsigned)i);
+    if (heap) {
+        ox_heap_destroy(heap);
+        heap = NULL;
+    }
     expect(live_bytes == 0, "shadow model lost track of live bytes", NULL, NULL);
     return 0;
 }

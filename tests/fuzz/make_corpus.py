@@ -12,7 +12,8 @@ import sys
 
 OP = dict(rust_alloc=0, rust_zeroed=1, rust_realloc=2, malloc=3, calloc=4,
           realloc=5, aligned=6, free=7, check=9, helper=10, impossible=11,
-          realloc_fail=12, foreign=13)
+          realloc_fail=12, foreign=13, option=16, helper_exit=17,
+          heap_alloc=18, heap_drop=19)
 # read_size: class index -> largest size of that class
 SIZE_CLASSES = [(0, 16), (4, 128), (7, 1024), (9, 8192), (11, 65536),
                 (12, 262144), (13, 1 << 20), (14, 4 << 20)]
@@ -145,6 +146,41 @@ def seed_queries():
     for i, n in enumerate([0, 1, 4096, 65536]):
         out += op("rust_zeroed", i, 0, size(n), align(8)) + op("check", i)
         out += op("foreign", i)
+    return out
+
+
+def seed_heaps():
+    out = b""
+    for i in range(6):
+        out += op("heap_alloc", i, 0, size(50 * i + 1), align(64), i)
+    out += op("free", 1, 1) + op("free", 2, 3)  # ox_heap_free, remote ox_free
+    out += op("heap_drop", 1)                   # reset with blocks live
+    for i in range(4):
+        out += op("heap_alloc", i, 0, size(3000 * i), align(4096), 1)
+    return out + op("heap_drop", 0)             # destroy with blocks live
+
+
+def seed_helper_exit():
+    out = b""
+    for i in range(8):
+        out += op("helper", i, 0, size(24 * i + 8))
+    out += op("helper_exit")
+    for i in range(4):
+        out += op("free", i, 0)                 # frees into an abandoned heap
+    out += op("helper", 10, 0, size(40))        # a new thread adopts it
+    return out + op("helper_exit") + op("free", 5, 3)
+
+
+def seed_purge():
+    out = op("option", 0, 0) + op("option", 1, 0) + op("option", 2, 0)
+    for rnd in range(3):
+        for i in range(20):
+            out += op("malloc", i, 0, size(30000 + 1000 * rnd))
+        for i in range(20):
+            out += op("free", i, i)
+        out += op("rust_alloc", 30, 0, size(3 << 20), align(1 << 16))
+        out += op("free", 30, 1)
+    out += op("calloc", 31, 0, size(30000), 1)  # zero after a purge
     return out
 
 
