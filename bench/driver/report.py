@@ -78,8 +78,15 @@ def fmt(v, digits=3):
     return "–" if v is None else f"{v:.{digits}f}"
 
 
+def metric_value(name, value):
+    """RSS metrics in MiB, counts as integers."""
+    if name.endswith("_kib"):
+        return f"{name[:-4]}={value / 1024:.1f} MiB"
+    return f"{name}={value:.0f}" if float(value).is_integer() else f"{name}={value:g}"
+
+
 def metric_text(metrics):
-    return ", ".join(f"{k}={v:g}" for k, v in metrics.items() if k != "threads")
+    return ", ".join(metric_value(k, v) for k, v in metrics.items() if k != "threads")
 
 
 def summary_table(cells, workloads):
@@ -171,7 +178,7 @@ def write_csv(path, cells, workloads, cg_labels, cg_results, cg_sizes):
                               "ok" if not c.failed else c.status(), c.good, c.runs,
                               num(c.wall), num(c.wall_min), num(c.wall_max), num(c.cpu),
                               num(c.rss, 0), num(c.ratio, 3),
-                              ";".join(f"{k}={v:g}" for k, v in c.metrics.items()), ""])
+                              ";".join(f"{k}={v:.10g}" for k, v in c.metrics.items()), ""])
         for label in cg_labels:
             for s in cg_sizes:
                 value, reason = cg_results[(label, s)]
