@@ -5,6 +5,7 @@
 #   make test       every test suite (C, link matrix, Rust, real programs, ...)
 #   make bench      the benchmark suite against glibc/jemalloc/mimalloc/tcmalloc
 #   make checked    the checked build under build/checked/
+#   make secure     the hardened build under build/secure/
 #   make clean
 #
 # Test suites and benchmark targets live in fragments (tests/*/suite.mk,
@@ -22,7 +23,7 @@ LDLIBS_OX  := -pthread
 CORE_SRCS  := $(sort $(filter-out c_src/override.c c_src/system_shim.c,$(wildcard c_src/*.c)))
 C_HEADERS  := $(wildcard c_src/*.h include/*.h)
 
-.PHONY: all test checked clean
+.PHONY: all test release checked faulty secure clean
 all:
 
 # variant NAME DIR EXTRA_FLAGS: objects and libraries of one build flavour.
@@ -52,6 +53,7 @@ OX_SOVERSION := 0
 $(eval $(call variant,release,$(BUILD),))
 $(eval $(call variant,checked,$(BUILD)/checked,-DOX_CHECKED=1))
 $(eval $(call variant,faulty,$(BUILD)/faulty,-DOX_FAULT_INJECTION=1))
+$(eval $(call variant,secure,$(BUILD)/secure,-DOX_SECURE=1))
 
 all: release
 

@@ -20,6 +20,7 @@
 #ifndef OX_FAST_PATH_H
 #define OX_FAST_PATH_H
 
+#include "block_link.h"
 #include "internal.h"
 #include "size_class.h"
 
@@ -29,7 +30,7 @@ OX_INLINE void *_ox_heap_alloc_class(ox_heap_t *heap, size_t size) {
   ox_page_t *page = heap->direct[cls];
   ox_block_t *block = page->free;
   if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
-  page->free = block->next;
+  page->free = _ox_link_get(block);
   page->used++;
   heap->live[cls]++;
   ((uintptr_t *)block)[1] = 0; /* clear the freed tag (see _ox_free) */
@@ -54,7 +55,7 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
   if (OX_LIKELY(heap == _ox_tl_heap)) {
     ox_block_t *block = p;
-    block->next = page->local_free;
+    _ox_link_set(block, page->local_free);
     page->local_free = block;
     heap->live[page->class_idx]--;
     if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger))

@@ -4,6 +4,12 @@
  */
 #include "fast_path.h"
 
+#if OX_SECURE
+OX_COLD _Noreturn void _ox_link_corrupt(const void *block) {
+  _ox_fatal("heap corruption: the free-list link of this block was overwritten (an overflow into a freed block?):", block);
+}
+#endif
+
 OX_NOINLINE void _ox_free_generic(ox_segment_t *seg, void *p) {
   if (seg->kind == OX_KIND_HUGE) _ox_huge_free(seg);
   else _ox_free_remote(seg, p);
@@ -47,9 +53,9 @@ bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
  * without racing the owner, so it lets the free through. */
 OX_COLD void _ox_double_free_check(ox_segment_t *seg, ox_page_t *page, const void *p) {
   if (seg->heap != _ox_tl_heap) return;
-  for (ox_block_t *b = page->free; b; b = b->next)
+  for (ox_block_t *b = page->free; b; b = _ox_link_get(b))
     if (b == p) _ox_fatal("double free of", p);
-  for (ox_block_t *b = page->local_free; b; b = b->next)
+  for (ox_block_t *b = page->local_free; b; b = _ox_link_get(b))
     if (b == p) _ox_fatal("double free of", p);
 }
 

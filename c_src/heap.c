@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include "block_link.h"
 #include "internal.h"
 
 __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec"))) = &_ox_empty_heap;
@@ -140,7 +141,10 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote, memory_order_relaxed) == NULL) return;
   ox_block_t *b = atomic_exchange_explicit(&heap->remote, NULL, memory_order_acquire);
   while (b) {
-    ox_block_t *next = b->next;
+#if OX_SECURE
+    if (OX_UNLIKELY(_ox_segment_lookup(b) != _ox_segment_of_class_block(b))) _ox_link_corrupt(b);
+#endif
+    ox_block_t *next = _ox_remote_link_get(b);
     _ox_page_free_block(heap, _ox_segment_of_class_block(b), b);
     b = next;
   }
@@ -164,7 +168,7 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_block_t *b = p;
   ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
   do {
-    b->next = head;
+    _ox_remote_link_set(b, head);
   } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, b, memory_order_release,
                                                   memory_order_relaxed));
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "block_link.h"
 #include "internal.h"
 #include "oxalloc.h"
 
@@ -16,6 +17,9 @@
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
 uintptr_t _ox_free_tag;
+#if OX_SECURE
+uintptr_t _ox_link_key;
+#endif
 
 /* 16 random bytes the kernel gives every process (no system call). */
 static uintptr_t process_random(void) {
@@ -35,6 +39,9 @@ void _ox_process_init(void) {
   if (atomic_load_explicit(&init_state, memory_order_acquire) == INIT_DONE) return;
   if (atomic_compare_exchange_strong(&init_state, &expected, INIT_RUNNING)) {
     _ox_free_tag = process_random();
+#if OX_SECURE
+    _ox_link_key = process_random() * 0x9E3779B97F4A7C15ull;
+#endif
     _ox_options_init();
     _ox_segment_map_init();
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);

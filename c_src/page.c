@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 
+#include "block_link.h"
 #include "internal.h"
 #include "size_class.h"
 
@@ -65,6 +66,27 @@ static void page_unfull(ox_heap_t *heap, ox_page_t *page) {
 
 /* ---- blocks ---------------------------------------------------------------- */
 
+/* Secure build: a fresh page hands out its blocks starting at a random
+ * one, so the first allocations in a page are not at predictable places. */
+static void secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_t n) {
+#if OX_SECURE
+  static _Atomic uint64_t counter;
+  if (page->capacity != 0 || n < 2) return;
+  uint64_t x = atomic_fetch_add_explicit(&counter, 0x9E3779B97F4A7C15ull, memory_order_relaxed) ^ _ox_link_key;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  uint32_t r = (uint32_t)((x ^ (x >> 31)) % n);
+  if (r == 0) return;
+  size_t bsize = page->block_size;
+  /* first .. last -> NULL becomes first+r .. last -> first .. first+r-1 -> NULL */
+  _ox_link_set((ox_block_t *)(first + (size_t)(n - 1) * bsize), (ox_block_t *)first);
+  _ox_link_set((ox_block_t *)(first + (size_t)(r - 1) * bsize), NULL);
+  page->free = (ox_block_t *)(first + (size_t)r * bsize);
+#else
+  (void)page, (void)first, (void)n;
+#endif
+}
+
 /* Link the next run of never-used blocks into the (empty) free list. */
 static void page_extend(ox_page_t *page) {
   uint32_t left = page->reserved - page->capacity;
@@ -75,9 +97,10 @@ static void page_extend(ox_page_t *page) {
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
-  for (uint32_t i = 1; i < n; i++, b += bsize) ((ox_block_t *)b)->next = (ox_block_t *)(b + bsize);
-  ((ox_block_t *)b)->next = NULL;
+  for (uint32_t i = 1; i < n; i++, b += bsize) _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
+  _ox_link_set((ox_block_t *)b, NULL);
   page->free = (ox_block_t *)first;
+  secure_shuffle_first(page, first, n);
   page->capacity += n;
 }
 
@@ -93,7 +116,7 @@ static bool page_refill(ox_page_t *page) {
 
 static void *page_pop(ox_page_t *page) {
   ox_block_t *b = page->free;
-  page->free = b->next;
+  page->free = _ox_link_get(b);
   page->used++;
   ((uintptr_t *)b)[1] = 0; /* clear the freed tag (see _ox_free) */
   return b;
@@ -184,7 +207,7 @@ OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_page_t *page = _ox_segment_page_of(seg, p);
   ox_block_t *b = p;
-  b->next = page->local_free;
+  _ox_link_set(b, page->local_free);
   page->local_free = b;
   heap->live[page->class_idx]--;
   if ((int32_t)--page->used <= page->free_trigger) _ox_page_after_free(heap, page);
