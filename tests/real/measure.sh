@@ -43,10 +43,10 @@ for ((rep = 1; rep <= reps; rep++)); do
   done
 done
 
-/usr/bin/python3 - "$csv" "$reps" "$out_md" "$work" <<'PY'
+/usr/bin/python3 - "$csv" "$reps" "$out_md" "$work" "${1:-build}" <<'PY'
 import csv, statistics, sys, subprocess, datetime, platform
 rows = list(csv.DictReader(open(sys.argv[1])))
-reps, out_md, work = sys.argv[2], sys.argv[3], sys.argv[4]
+reps, out_md, work, build_arg = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 def output(r): return open(f"{work}/out.{r['workload']}.{r['allocator']}.{r['rep']}", "rb").read()
 for r in rows:
     r["output"] = "same" if output(r) == output(dict(r, allocator="glibc", rep="1")) else "DIFFERENT"
@@ -56,7 +56,7 @@ def col(w, a, k): return [float(r[k]) for r in rows if r["workload"] == w and r[
 cpu = open("/proc/cpuinfo").read().split("model name")[1].split("\n")[0].strip(" :\t")
 lines = [f"Measured {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC on {subprocess.getoutput('nproc')} cores, {cpu}, "
          f"{platform.system()} {platform.release()}.",
-         f"Command: `tests/real/measure.sh build {reps}` (medians of {reps} interleaved runs; "
+         f"Command: `tests/real/measure.sh {build_arg} {reps}` (medians of {reps} interleaved runs; "
          "wall and CPU time of the whole process tree; peak RSS of its largest process).", "",
          "| workload | allocator | wall s (min-max) | wall vs oxalloc | CPU s | CPU vs oxalloc | peak RSS MiB | RSS vs oxalloc | output |",
          "|---|---|---|---|---|---|---|---|---|"]
