@@ -1,7 +1,7 @@
 //! Build script of the `oxalloc` crate: compiles `../c_src` with the system
 //! C compiler into archives under `OUT_DIR` and tells rustc which of them
 //! to link, following the link row chosen by the cargo features (see
-//! Cargo.toml and docs/rust.md).  It also checks every `extern "C"` block
+//! Cargo.toml and README.md).  It also checks every `extern "C"` block
 //! of `src/` against the C headers.  Only std: the compiler and `ar` are
 //! run with `Command`.
 

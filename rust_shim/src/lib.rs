@@ -19,7 +19,7 @@
 //!
 //! The C code is compiled by this crate's build script (system C compiler;
 //! `CC` and `CFLAGS` are honoured).  One feature picks what is linked, that
-//! is, which row of the link matrix (docs/rust.md) the final program is in:
+//! is, which row of the link matrix (README.md) the final program is in:
 //!
 //! | feature | `rust_*` (this crate) | `malloc` (C code in the program) |
 //! |---|---|---|

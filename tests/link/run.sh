@@ -13,7 +13,7 @@
 #   row 5  C program + liboxalloc.a + oxalloc_override.o   c_override.c
 #   row 6  the row 4 program under LD_PRELOAD=liboxalloc.so
 # Also: the polyfill's contract (polyfill_test.c) and the examples of
-# docs/rust.md (same text as crates/example_*, built and run here).
+# README.md (same text as crates/example_*, built and run here).
 #
 # Environment: BUILD (the make build directory, with the libraries already
 # built), CC, CARGO_TARGET_DIR.  Closing line: "link: N passed, N failed".
@@ -144,11 +144,11 @@ polyfill() {
             = "rust_alloc rust_alloc_zeroed rust_dealloc rust_realloc " ]
 }
 
-# --- docs/rust.md: its examples are the files of crates/example_* -----------
+# --- README.md: its Rust examples are the files of crates/example_* ---------
 # A fenced block right after "<!-- same as PATH -->" must equal PATH, with the
 # doc's placeholder path to the crate replaced by the real relative one.
 docs_blocks_match() {
-    local doc=docs/rust.md dir=$OUT/doc_blocks n=0 path
+    local doc=README.md dir=$OUT/doc_blocks n=0 path
     rm -rf "$dir" && mkdir -p "$dir"
     awk -v dir="$dir" '
         /^<!-- same as [^ ]+ -->$/ { want = $4; next }
@@ -160,9 +160,9 @@ docs_blocks_match() {
         path=$(cat "$p")
         n=$((n + 1))
         sed 's#path/to/oxalloc/rust_shim#../../../../rust_shim#' "${p%.path}" |
-            diff -u "$path" - || { echo "docs/rust.md block differs from $path"; return 1; }
+            diff -u "$path" - || { echo "README.md block differs from $path"; return 1; }
     done
-    [ "$n" -ge 5 ] || { echo "only $n example blocks found in docs/rust.md"; return 1; }
+    [ "$n" -ge 5 ] || { echo "only $n example blocks found in README.md"; return 1; }
 }
 
 doc_example_exe() {
@@ -230,7 +230,7 @@ t "row 4: cdylib loaded by dlopen from C" row4
 t "row 5: C program + liboxalloc.a + override object" row5
 t "row 6: dlopen host and cdylib under LD_PRELOAD" row6
 t "polyfill: rust_alloc.h contract over malloc" polyfill
-t "docs: examples in docs/rust.md are the tested files" docs_blocks_match
+t "docs: the Rust examples in README.md are the tested files" docs_blocks_match
 t "build.rs: reruns when any C source or header changes" build_script_tracks_c_sources
 t "build.rs: honours CC and CFLAGS" build_script_honours_cc_cflags
 t "build.rs: two link-row features at once are an error" conflicting_rows_are_refused
