@@ -88,7 +88,7 @@ else
   # ...and misuse inside oxalloc blocks must be reported as for glibc's.
   for mode in leak rust-leak leak-large uaf rust-uaf; do
     case $mode in
-      *leak) want='definitely lost: [0-9,]+ bytes in 1 blocks' ;;
+      *leak*) want='definitely lost: [0-9,]+ bytes in 1 blocks' ;;
       *) want='Invalid read of size 1' ;;
     esac
     run "${vg[@]}" "$dir/vgc_misuse" "$mode"
