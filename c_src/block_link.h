@@ -24,7 +24,8 @@ OX_INLINE uintptr_t _ox_link_code(const ox_block_t *b) { return _ox_link_key ^ (
 OX_INLINE ox_block_t *_ox_link_get(const ox_block_t *b) {
 #if OX_SECURE
   uintptr_t next = (uintptr_t)b->next ^ _ox_link_code(b);
-  if (OX_UNLIKELY(next != 0 && ((next ^ (uintptr_t)b) >> OX_SEGMENT_SHIFT) != 0)) _ox_link_corrupt(b);
+  if (OX_UNLIKELY(next != 0 && ((next ^ (uintptr_t)b) >> OX_SEGMENT_SHIFT) != 0))
+    _ox_link_corrupt(b);
   return (ox_block_t *)next;
 #else
   return b->next;

@@ -20,21 +20,21 @@
 #if __has_include(<valgrind/memcheck.h>)
 #include <valgrind/memcheck.h>
 #define VG_QUIET_BEGIN() VALGRIND_DISABLE_ERROR_REPORTING
-#define VG_QUIET_END() VALGRIND_ENABLE_ERROR_REPORTING
+#define VG_QUIET_END()   VALGRIND_ENABLE_ERROR_REPORTING
 #else
 #define VALGRIND_MALLOCLIKE_BLOCK(p, size, redzone, zeroed) ((void)0)
-#define VALGRIND_FREELIKE_BLOCK(p, redzone) ((void)0)
-#define VALGRIND_RESIZEINPLACE_BLOCK(p, old, new, redzone) ((void)0)
-#define VALGRIND_MAKE_MEM_NOACCESS(p, n) ((void)0)
-#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)0)
-#define VG_QUIET_BEGIN() ((void)0)
-#define VG_QUIET_END() ((void)0)
+#define VALGRIND_FREELIKE_BLOCK(p, redzone)                 ((void)0)
+#define VALGRIND_RESIZEINPLACE_BLOCK(p, old, new, redzone)  ((void)0)
+#define VALGRIND_MAKE_MEM_NOACCESS(p, n)                    ((void)0)
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n)                   ((void)0)
+#define VG_QUIET_BEGIN()                                    ((void)0)
+#define VG_QUIET_END()                                      ((void)0)
 #endif
 
 #include "fast_path.h"
 
-#define CANARY 0xFC
-#define FREED 0xDF
+#define CANARY          0xFC
+#define FREED           0xDF
 #define HUGE_CANARY_MAX 4096
 enum { STATE_LIVE = 0xA1, STATE_FREE = 0xF5 };
 
@@ -50,7 +50,10 @@ _Static_assert(sizeof(trailer_t) == OX_CHECK_TRAILER, "trailer size");
 
 /* ---- messages ---------------------------------------------------------- */
 
-typedef struct { char buf[320]; size_t n; } line_t;
+typedef struct {
+  char buf[320];
+  size_t n;
+} line_t;
 
 static void put(line_t *l, const char *s) { l->n = _ox_fmt_str(l->buf, l->n, sizeof l->buf, s); }
 static void put_hex(line_t *l, const void *p) {
@@ -81,7 +84,8 @@ static uint64_t seal_for(const void *block, size_t block_size, const trailer_t *
   ox_segment_t *seg = _ox_segment_of_class_block(block);
   uint64_t gen = _ox_segment_page_of(seg, block)->generation;
   uint64_t x = ((uint64_t)(uintptr_t)block ^ (gen << 40)) * 0x9E3779B97F4A7C15ull;
-  x ^= ((uint64_t)block_size << 32) ^ ((uint64_t)t->size << 8) ^ t->align_log2 ^ ((uint64_t)t->state << 56);
+  x ^= ((uint64_t)block_size << 32) ^ ((uint64_t)t->size << 8) ^ t->align_log2 ^
+       ((uint64_t)t->state << 56);
   return x ^ (x >> 29);
 }
 
@@ -90,10 +94,12 @@ static trailer_t *trailer_of(uint8_t *block, size_t block_size) {
 }
 
 static bool trailer_valid(uint8_t *block, size_t block_size, const trailer_t *t) {
-  return (t->state == STATE_LIVE || t->state == STATE_FREE) && t->seal == seal_for(block, block_size, t);
+  return (t->state == STATE_LIVE || t->state == STATE_FREE) &&
+         t->seal == seal_for(block, block_size, t);
 }
 
-static void trailer_write(uint8_t *block, size_t block_size, size_t size, size_t align, uint8_t state) {
+static void trailer_write(uint8_t *block, size_t block_size, size_t size, size_t align,
+                          uint8_t state) {
   trailer_t *t = trailer_of(block, block_size);
   t->size = (uint32_t)size;
   t->align_log2 = (uint8_t)__builtin_ctzl(align);
@@ -122,7 +128,7 @@ static bool all_bytes(const uint8_t *p, size_t n, uint8_t v) {
 
 typedef struct {
   ox_segment_t *seg;
-  uint8_t *block;     /* start of the block holding the pointer */
+  uint8_t *block; /* start of the block holding the pointer */
   size_t block_size;
 } block_ref_t;
 
@@ -167,7 +173,8 @@ static void check_live(ox_segment_t *seg, const void *p) {
     return;
   }
   trailer_t *t = trailer_of(b.block, b.block_size);
-  if (!trailer_valid(b.block, b.block_size, t)) die_at("heap corruption: trailer overwritten for block", p);
+  if (!trailer_valid(b.block, b.block_size, t))
+    die_at("heap corruption: trailer overwritten for block", p);
   if (t->state == STATE_FREE) die_at("double free of", p);
   size_t canary_len = b.block_size - OX_CHECK_TRAILER - t->size;
   if (!all_bytes(b.block + t->size, canary_len, CANARY)) {
@@ -288,7 +295,8 @@ static void *checked_alloc(ox_heap_t *heap, size_t size, size_t align, bool zero
 /* The bytes of a block's allocation past the user's size: trailer, canary. */
 static void hide_tail(void *p, size_t size) {
   ox_segment_t *seg = _ox_segment_lookup(p);
-  size_t end = seg->kind == OX_KIND_HUGE ? seg->huge_usable : _ox_segment_page_of(seg, p)->block_size;
+  size_t end =
+      seg->kind == OX_KIND_HUGE ? seg->huge_usable : _ox_segment_page_of(seg, p)->block_size;
   VALGRIND_MAKE_MEM_NOACCESS((uint8_t *)p + size, end - size);
 }
 
@@ -342,8 +350,10 @@ void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t alig
 
 /* A thread's exit collects blocks freed by others: allocator reads. */
 void _ox_checked_quiet(bool quiet) {
-  if (quiet) VG_QUIET_BEGIN();
-  else VG_QUIET_END();
+  if (quiet)
+    VG_QUIET_BEGIN();
+  else
+    VG_QUIET_END();
 }
 
 #endif /* OX_CHECKED */

@@ -58,8 +58,7 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
     _ox_link_set(block, page->local_free);
     page->local_free = block;
     heap->live[page->class_idx]--;
-    if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger))
-      _ox_page_after_free(heap, page);
+    if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger)) _ox_page_after_free(heap, page);
     return;
   }
   _ox_free_generic(seg, p);
@@ -77,7 +76,9 @@ OX_INLINE bool _ox_is_class_block(const ox_page_t *page, const void *p) {
  * (The checked build has exact checks of its own instead.) */
 OX_INLINE void _ox_tag_freed(ox_segment_t *seg, ox_page_t *page, void *p) {
 #if OX_CHECKED
-  (void)seg; (void)page; (void)p;
+  (void)seg;
+  (void)page;
+  (void)p;
 #else
   uintptr_t *words = p;
   if (OX_UNLIKELY(words[1] == _ox_free_tag)) _ox_double_free_check(seg, page, p);

@@ -6,13 +6,17 @@
 
 #if OX_SECURE
 OX_COLD _Noreturn void _ox_link_corrupt(const void *block) {
-  _ox_fatal("heap corruption: the free-list link of this block was overwritten (an overflow into a freed block?):", block);
+  _ox_fatal("heap corruption: the free-list link of this block was overwritten (an overflow into a "
+            "freed block?):",
+            block);
 }
 #endif
 
 OX_NOINLINE void _ox_free_generic(ox_segment_t *seg, void *p) {
-  if (seg->kind == OX_KIND_HUGE) _ox_huge_free(seg);
-  else _ox_free_remote(seg, p);
+  if (seg->kind == OX_KIND_HUGE)
+    _ox_huge_free(seg);
+  else
+    _ox_free_remote(seg, p);
 }
 
 /* Never follow a foreign pointer: the release build ignores it (a leak
@@ -36,8 +40,10 @@ static OX_COLD void report_invalid(const char *what, const void *p) {
 /* `p` is inside a segment but not a class block: a huge block, or a
  * pointer that was never handed out (interior, header, free page). */
 OX_NOINLINE void _ox_free_not_class(ox_segment_t *seg, void *p) {
-  if (_ox_is_block_start(seg, p)) _ox_huge_free(seg);
-  else report_invalid("ignoring free of a pointer that is not the start of a live block:", p);
+  if (_ox_is_block_start(seg, p))
+    _ox_huge_free(seg);
+  else
+    report_invalid("ignoring free of a pointer that is not the start of a live block:", p);
 }
 
 bool _ox_is_block_start(ox_segment_t *seg, const void *p) {

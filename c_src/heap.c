@@ -102,7 +102,8 @@ static void heap_thread_exit(void *arg) {
 ox_heap_t *_ox_heap_new_first_class(void) {
   _ox_process_init();
   ox_heap_t *heap = NULL;
-  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h && !heap; h = h->next_all) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h && !heap;
+       h = h->next_all) {
     int expected = OX_HEAP_DEAD;
     if (atomic_compare_exchange_strong(&h->state, &expected, OX_HEAP_FIRST_CLASS)) heap = h;
   }
@@ -154,7 +155,8 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
  * remote list, or free it at once if the heap's thread has exited. */
 void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
-  if (atomic_load_explicit(&heap->owner, memory_order_relaxed) == thread_token()) { /* a first-class heap of this thread */
+  if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
+      thread_token()) { /* a first-class heap of this thread */
     _ox_page_free_block(heap, seg, p);
     return;
   }

@@ -13,7 +13,7 @@
 #include "internal.h"
 
 #define HUGE_CACHE_SLOTS 16
-#define HUGE_MAX_ALIGN ((size_t)1 << 40)
+#define HUGE_MAX_ALIGN   ((size_t)1 << 40)
 
 static _Atomic(ox_segment_t *) huge_cache[HUGE_CACHE_SLOTS];
 static _Atomic size_t huge_cached_bytes;
@@ -119,7 +119,8 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
     return NULL;
   }
   if (dest > raw) _ox_os_unreserve(raw, (size_t)(dest - raw));
-  if (raw + total > dest + new_map) _ox_os_unreserve(dest + new_map, (size_t)(raw + total - (dest + new_map)));
+  if (raw + total > dest + new_map)
+    _ox_os_unreserve(dest + new_map, (size_t)(raw + total - (dest + new_map)));
   ox_segment_t *moved = (ox_segment_t *)dest;
   moved->map_size = new_map;
   moved->huge_usable = new_map - moved->huge_offset;
@@ -131,7 +132,8 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
 
 static bool huge_cache_put(ox_segment_t *seg) {
   size_t limit = (size_t)_ox_option(OX_OPT_HUGE_CACHE_MB) * OX_MiB;
-  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || seg->huge_offset != _ox_os_page_size()) return false;
+  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || seg->huge_offset != _ox_os_page_size())
+    return false;
   if (atomic_fetch_add(&huge_cached_bytes, seg->map_size) + seg->map_size > limit) {
     atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
     return false;
@@ -255,8 +257,10 @@ void _ox_huge_attach(ox_heap_t *arena, void *p) {
 static void huge_detach(ox_segment_t *seg) {
   ox_heap_t *arena = seg->arena;
   arena_lock(arena);
-  if (seg->prev) seg->prev->next = seg->next;
-  else arena->huge_blocks = seg->next;
+  if (seg->prev)
+    seg->prev->next = seg->next;
+  else
+    arena->huge_blocks = seg->next;
   if (seg->next) seg->next->prev = seg->prev;
   seg->next = seg->prev = NULL;
   seg->arena = NULL;

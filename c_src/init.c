@@ -12,7 +12,7 @@
 #include "oxalloc.h"
 
 #define OX_STR2(x) #x
-#define OX_STR(x) OX_STR2(x)
+#define OX_STR(x)  OX_STR2(x)
 
 enum { INIT_NONE, INIT_RUNNING, INIT_DONE };
 static _Atomic int init_state;
@@ -52,7 +52,8 @@ void _ox_process_init(void) {
 
 /* The version lives in include/oxalloc.h alone; everything else derives it. */
 OX_PUBLIC const char *ox_version(void) {
-  return OX_STR(OXALLOC_VERSION_MAJOR) "." OX_STR(OXALLOC_VERSION_MINOR) "." OX_STR(OXALLOC_VERSION_PATCH);
+  return OX_STR(OXALLOC_VERSION_MAJOR) "." OX_STR(OXALLOC_VERSION_MINOR) "." OX_STR(
+      OXALLOC_VERSION_PATCH);
 }
 
 /* OXALLOC_SHOW_STATS=1: the report on stderr when the program exits (a

@@ -28,12 +28,12 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
 
 /* ---- os.c: the only file that makes system calls ---------------------- */
 size_t _ox_os_page_size(void);
-void *_ox_os_map(size_t size);                 /* RW, zeroed; NULL on failure */
-void *_ox_os_reserve(size_t size);             /* PROT_NONE placeholder */
-bool _ox_os_unmap(void *p, size_t size);       /* read-write memory */
-void _ox_os_unreserve(void *p, size_t size);   /* a PROT_NONE reservation */
+void *_ox_os_map(size_t size);               /* RW, zeroed; NULL on failure */
+void *_ox_os_reserve(size_t size);           /* PROT_NONE placeholder */
+bool _ox_os_unmap(void *p, size_t size);     /* read-write memory */
+void _ox_os_unreserve(void *p, size_t size); /* a PROT_NONE reservation */
 void _ox_os_advise_huge_pages(void *p, size_t size);
-void _ox_os_purge(void *p, size_t size);       /* give pages back, keep mapping */
+void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping */
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 uint64_t _ox_os_now_ms(void);
@@ -52,13 +52,13 @@ size_t _ox_fmt_dec(char *buf, size_t pos, size_t cap, uintptr_t v);
 
 /* ---- options.c ---------------------------------------------------------- */
 typedef enum {
-  OX_OPT_PURGE_DELAY_MS,   /* delay before unused pages go back to the OS */
-  OX_OPT_SEGMENT_CACHE,    /* empty 4 MiB segments kept for reuse */
-  OX_OPT_HUGE_CACHE_MB,    /* bytes of freed huge blocks kept for reuse */
-  OX_OPT_VERBOSE,          /* warnings on stderr */
-  OX_OPT_SHOW_STATS,       /* statistics report on stderr at exit */
-  OX_OPT_EAGER_COMMIT,     /* populate segments when they are mapped */
-  OX_OPT_HUGE_PAGES,       /* ask for transparent huge pages */
+  OX_OPT_PURGE_DELAY_MS, /* delay before unused pages go back to the OS */
+  OX_OPT_SEGMENT_CACHE,  /* empty 4 MiB segments kept for reuse */
+  OX_OPT_HUGE_CACHE_MB,  /* bytes of freed huge blocks kept for reuse */
+  OX_OPT_VERBOSE,        /* warnings on stderr */
+  OX_OPT_SHOW_STATS,     /* statistics report on stderr at exit */
+  OX_OPT_EAGER_COMMIT,   /* populate segments when they are mapped */
+  OX_OPT_HUGE_PAGES,     /* ask for transparent huge pages */
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);
@@ -73,13 +73,13 @@ extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
 void _ox_segment_map_init(void);
-bool _ox_segment_map_ready(void);   /* reserve the map if not yet done */
+bool _ox_segment_map_ready(void); /* reserve the map if not yet done */
 void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val);
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
 void _ox_segment_cache_purge(uint64_t now, bool force);
-void _ox_segment_release_all(ox_heap_t *heap);  /* every segment, live blocks or not */
+void _ox_segment_release_all(ox_heap_t *heap); /* every segment, live blocks or not */
 uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size);
 
 /* ---- page.c ------------------------------------------------------------- */
@@ -92,7 +92,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap);
 extern __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec")));
 extern ox_heap_t _ox_empty_heap;
 extern ox_page_t _ox_empty_page;
-ox_heap_t *_ox_heap_for_thread(void);          /* creates or adopts one */
+ox_heap_t *_ox_heap_for_thread(void); /* creates or adopts one */
 ox_heap_t *_ox_heap_new_first_class(void);
 void _ox_heap_clear(ox_heap_t *heap);
 void _ox_heap_retire_first_class(ox_heap_t *heap);
@@ -104,11 +104,11 @@ void _ox_heap_collect_abandoned(void);
 
 /* ---- huge.c ------------------------------------------------------------- */
 void *_ox_huge_alloc(size_t size, size_t align, bool zero);
-void _ox_huge_attach(ox_heap_t *arena, void *p);  /* first-class heap owns it */
+void _ox_huge_attach(ox_heap_t *arena, void *p); /* first-class heap owns it */
 void _ox_huge_free(ox_segment_t *seg);
 void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
-void _ox_huge_release_arena(ox_heap_t *heap);   /* every huge block of a first-class heap */
+void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-class heap */
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);
@@ -140,10 +140,19 @@ void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t alig
 void _ox_checked_quiet(bool quiet);
 #else
 OX_INLINE void _ox_checked_quiet(bool quiet) { (void)quiet; }
-OX_INLINE void _ox_check_live(ox_segment_t *seg, const void *p) { (void)seg; (void)p; }
-OX_INLINE void _ox_check_free(ox_segment_t *seg, const void *p) { (void)seg; (void)p; }
+OX_INLINE void _ox_check_live(ox_segment_t *seg, const void *p) {
+  (void)seg;
+  (void)p;
+}
+OX_INLINE void _ox_check_free(ox_segment_t *seg, const void *p) {
+  (void)seg;
+  (void)p;
+}
 OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align) {
-  (void)seg; (void)p; (void)size; (void)align;
+  (void)seg;
+  (void)p;
+  (void)size;
+  (void)align;
 }
 #endif
 

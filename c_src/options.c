@@ -18,32 +18,32 @@
 #define OX_DEFAULT_HUGE_CACHE_MB 64
 #endif
 
-#define ENV_PREFIX "OXALLOC_"
+#define ENV_PREFIX     "OXALLOC_"
 #define ENV_PREFIX_LEN 8
 
 typedef struct {
-  const char *env;    /* environment variable: "OXALLOC_" + upper-case name */
-  long value;         /* current value (the default until read) */
+  const char *env; /* environment variable: "OXALLOC_" + upper-case name */
+  long value;      /* current value (the default until read) */
   long min, max;
   const char *doc;
-  bool set_by_api;    /* ox_option_set was called: the environment yields */
+  bool set_by_api; /* ox_option_set was called: the environment yields */
 } ox_option_t;
 
-#define OPTION(name, def, lo, hi, text) \
-  {.env = ENV_PREFIX name, .value = (def), .min = (lo), .max = (hi), .doc = (text)}
+#define OPTION(name, def, lo, hi, text)                                                            \
+  { .env = ENV_PREFIX name, .value = (def), .min = (lo), .max = (hi), .doc = (text) }
 
 static ox_option_t options[OX_OPT_COUNT] = {
-  [OX_OPT_PURGE_DELAY_MS] = OPTION("PURGE_DELAY", OX_DEFAULT_PURGE_DELAY_MS, 0, 3600000,
-                                   "ms an unused page is kept before it goes back to the OS"),
-  [OX_OPT_SEGMENT_CACHE] = OPTION("SEGMENT_CACHE", OX_DEFAULT_SEGMENT_CACHE, 0, 64,
-                                  "empty 4 MiB segments kept for reuse"),
-  [OX_OPT_HUGE_CACHE_MB] = OPTION("HUGE_CACHE_MB", OX_DEFAULT_HUGE_CACHE_MB, 0, 1 << 20,
-                                  "MiB of freed huge blocks kept for reuse"),
-  [OX_OPT_VERBOSE] = OPTION("VERBOSE", 0, 0, 1, "warnings on stderr"),
-  [OX_OPT_SHOW_STATS] = OPTION("SHOW_STATS", 0, 0, 1, "statistics report on stderr at exit"),
-  [OX_OPT_EAGER_COMMIT] = OPTION("EAGER_COMMIT", 0, 0, 1,
-                                 "populate segments when mapped instead of on first touch"),
-  [OX_OPT_HUGE_PAGES] = OPTION("HUGE_PAGES", 0, 0, 1, "ask for transparent huge pages"),
+    [OX_OPT_PURGE_DELAY_MS] = OPTION("PURGE_DELAY", OX_DEFAULT_PURGE_DELAY_MS, 0, 3600000,
+                                     "ms an unused page is kept before it goes back to the OS"),
+    [OX_OPT_SEGMENT_CACHE] = OPTION("SEGMENT_CACHE", OX_DEFAULT_SEGMENT_CACHE, 0, 64,
+                                    "empty 4 MiB segments kept for reuse"),
+    [OX_OPT_HUGE_CACHE_MB] = OPTION("HUGE_CACHE_MB", OX_DEFAULT_HUGE_CACHE_MB, 0, 1 << 20,
+                                    "MiB of freed huge blocks kept for reuse"),
+    [OX_OPT_VERBOSE] = OPTION("VERBOSE", 0, 0, 1, "warnings on stderr"),
+    [OX_OPT_SHOW_STATS] = OPTION("SHOW_STATS", 0, 0, 1, "statistics report on stderr at exit"),
+    [OX_OPT_EAGER_COMMIT] =
+        OPTION("EAGER_COMMIT", 0, 0, 1, "populate segments when mapped instead of on first touch"),
+    [OX_OPT_HUGE_PAGES] = OPTION("HUGE_PAGES", 0, 0, 1, "ask for transparent huge pages"),
 };
 
 static bool parse_long(const char *s, long *out) {

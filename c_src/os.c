@@ -39,7 +39,8 @@ size_t _ox_os_page_size(void) {
 static void *map_with(size_t size, int prot, int extra_flags) {
   if (injected_failure()) return NULL;
   int saved = errno;
-  void *p = mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
+  void *p =
+      mmap(NULL, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | extra_flags, -1, 0);
   errno = saved;
   _ox_stat_add(OX_STAT_OS_CALLS, 1);
   return p == MAP_FAILED ? NULL : p;

@@ -36,71 +36,60 @@
 
 static bool is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
-static size_t page_size(void)
-{
-    /* Every thread stores the same value, so a relaxed race is harmless. */
-    static size_t cached;
-    size_t page = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-    if (page == 0) {
-        page = (size_t)sysconf(_SC_PAGESIZE);
-        __atomic_store_n(&cached, page, __ATOMIC_RELAXED);
-    }
-    return page;
+static size_t page_size(void) {
+  /* Every thread stores the same value, so a relaxed race is harmless. */
+  static size_t cached;
+  size_t page = __atomic_load_n(&cached, __ATOMIC_RELAXED);
+  if (page == 0) {
+    page = (size_t)sysconf(_SC_PAGESIZE);
+    __atomic_store_n(&cached, page, __ATOMIC_RELAXED);
+  }
+  return page;
 }
 
 /* NULL with errno = ENOMEM: how every entry point reports a size it cannot serve. */
-static void *fail_nomem(void)
-{
-    errno = ENOMEM;
-    return NULL;
+static void *fail_nomem(void) {
+  errno = ENOMEM;
+  return NULL;
 }
 
 /* An aligned block, refusing sizes that could overflow once padded to
  * `align` (valloc(-4096), memalign(4096, -4096), aligned_alloc(1024,
  * -1024)) before the core sees them.  `align` is a power of two. */
-static void *aligned_checked(size_t align, size_t size)
-{
-    if (size > (size_t)PTRDIFF_MAX - align)
-        return fail_nomem();
-    return ox_aligned_alloc(align, size);
+static void *aligned_checked(size_t align, size_t size) {
+  if (size > (size_t)PTRDIFF_MAX - align) return fail_nomem();
+  return ox_aligned_alloc(align, size);
 }
 
 /* The smallest power of two >= x; x <= SIZE_MAX / 2 + 1. */
-static size_t next_pow2(size_t x)
-{
-    size_t p = 1;
-    while (p < x)
-        p <<= 1;
-    return p;
+static size_t next_pow2(size_t x) {
+  size_t p = 1;
+  while (p < x) p <<= 1;
+  return p;
 }
 
 /* glibc's memalign: an alignment up to 16 is plain malloc; one that is not
  * a power of two is rounded up to the next; one with no power of two above
  * it (memalign(-1, n)) is EINVAL. */
-static void *memalign_glibc(size_t align, size_t size)
-{
-    if (align <= _Alignof(max_align_t))
-        return ox_malloc(size);
-    if (align > SIZE_MAX / 2 + 1) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return aligned_checked(next_pow2(align), size);
+static void *memalign_glibc(size_t align, size_t size) {
+  if (align <= _Alignof(max_align_t)) return ox_malloc(size);
+  if (align > SIZE_MAX / 2 + 1) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return aligned_checked(next_pow2(align), size);
 }
 
 /* pvalloc: the size rounded up to whole pages, at least one page. */
-static void *pvalloc_rounded(size_t size)
-{
-    size_t page = page_size();
-    if (size > SIZE_MAX - (page - 1))
-        return fail_nomem();
-    size_t rounded = (size + page - 1) & ~(page - 1);
-    return aligned_checked(page, rounded ? rounded : page);
+static void *pvalloc_rounded(size_t size) {
+  size_t page = page_size();
+  if (size > SIZE_MAX - (page - 1)) return fail_nomem();
+  size_t rounded = (size + page - 1) & ~(page - 1);
+  return aligned_checked(page, rounded ? rounded : page);
 }
 
-static bool mul_overflows(size_t a, size_t b, size_t *product)
-{
-    return __builtin_mul_overflow(a, b, product);
+static bool mul_overflows(size_t a, size_t b, size_t *product) {
+  return __builtin_mul_overflow(a, b, product);
 }
 
 /* ------------------------------------------------------------------------
@@ -118,40 +107,35 @@ OX_EXPORT void *calloc(size_t count, size_t size) { return ox_calloc(count, size
  * undefined); ox_realloc implements both rules. */
 OX_EXPORT void *realloc(void *ptr, size_t size) { return ox_realloc(ptr, size); }
 
-OX_EXPORT void *reallocarray(void *ptr, size_t count, size_t size)
-{
-    size_t bytes;
-    if (mul_overflows(count, size, &bytes))
-        return fail_nomem();
-    return ox_realloc(ptr, bytes);
+OX_EXPORT void *reallocarray(void *ptr, size_t count, size_t size) {
+  size_t bytes;
+  if (mul_overflows(count, size, &bytes)) return fail_nomem();
+  return ox_realloc(ptr, bytes);
 }
 
 /* Returns the error instead of setting errno, and writes *memptr only on
  * success (POSIX).  The alignment must be a power of two multiple of
  * sizeof(void *). */
-OX_EXPORT int posix_memalign(void **memptr, size_t align, size_t size)
-{
-    if (!is_pow2(align) || align % sizeof(void *) != 0)
-        return EINVAL;
-    int saved = errno;
-    void *p = aligned_checked(align, size);
-    if (p == NULL) {
-        errno = saved;
-        return ENOMEM;
-    }
-    *memptr = p;
-    return 0;
+OX_EXPORT int posix_memalign(void **memptr, size_t align, size_t size) {
+  if (!is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
+  int saved = errno;
+  void *p = aligned_checked(align, size);
+  if (p == NULL) {
+    errno = saved;
+    return ENOMEM;
+  }
+  *memptr = p;
+  return 0;
 }
 
 /* C11: the alignment must be a power of two (glibc >= 2.38 checks the
  * same), else NULL/EINVAL; the size need not be a multiple of it. */
-OX_EXPORT void *aligned_alloc(size_t align, size_t size)
-{
-    if (!is_pow2(align)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return aligned_checked(align, size);
+OX_EXPORT void *aligned_alloc(size_t align, size_t size) {
+  if (!is_pow2(align)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  return aligned_checked(align, size);
 }
 
 OX_EXPORT void *memalign(size_t align, size_t size) { return memalign_glibc(align, size); }
@@ -165,16 +149,12 @@ OX_EXPORT void *pvalloc(size_t size) { return pvalloc_rounded(size); }
 OX_EXPORT size_t malloc_usable_size(void *ptr) { return ptr ? ox_usable_size(ptr) : 0; }
 
 /* C23; like free, NULL does nothing. */
-OX_EXPORT void free_sized(void *ptr, size_t size)
-{
-    if (ptr)
-        ox_free_sized(ptr, size);
+OX_EXPORT void free_sized(void *ptr, size_t size) {
+  if (ptr) ox_free_sized(ptr, size);
 }
 
-OX_EXPORT void free_aligned_sized(void *ptr, size_t align, size_t size)
-{
-    if (ptr)
-        ox_free_aligned_sized(ptr, align, size);
+OX_EXPORT void free_aligned_sized(void *ptr, size_t align, size_t size) {
+  if (ptr) ox_free_aligned_sized(ptr, align, size);
 }
 
 /* Old SunOS/glibc name for free. */
@@ -208,86 +188,74 @@ typedef void (*new_handler_fn)(void);
  * linked, in which case no handler can have been installed. */
 extern new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak));
 
-static bool call_new_handler(void)
-{
-    new_handler_fn handler = _ZSt15get_new_handlerv ? _ZSt15get_new_handlerv() : NULL;
-    if (handler == NULL)
-        return false;
-    handler(); /* frees memory and returns, throws, or exits */
-    return true;
+static bool call_new_handler(void) {
+  new_handler_fn handler = _ZSt15get_new_handlerv ? _ZSt15get_new_handlerv() : NULL;
+  if (handler == NULL) return false;
+  handler(); /* frees memory and returns, throws, or exits */
+  return true;
 }
 
-__attribute__((noreturn, cold)) static void new_failed(size_t size)
-{
-    /* No stdio: it may allocate.  Format the size by hand. */
-    char msg[96] = "oxalloc: operator new: out of memory (";
-    size_t n = sizeof "oxalloc: operator new: out of memory (" - 1;
-    char digits[24];
-    int d = 0;
-    do {
-        digits[d++] = (char)('0' + size % 10);
-        size /= 10;
-    } while (size);
-    while (d)
-        msg[n++] = digits[--d];
-    const char tail[] = " bytes), aborting\n";
-    for (size_t i = 0; i < sizeof tail - 1; i++)
-        msg[n++] = tail[i];
-    ssize_t ignored = write(STDERR_FILENO, msg, n);
-    (void)ignored;
-    abort();
+__attribute__((noreturn, cold)) static void new_failed(size_t size) {
+  /* No stdio: it may allocate.  Format the size by hand. */
+  char msg[96] = "oxalloc: operator new: out of memory (";
+  size_t n = sizeof "oxalloc: operator new: out of memory (" - 1;
+  char digits[24];
+  int d = 0;
+  do {
+    digits[d++] = (char)('0' + size % 10);
+    size /= 10;
+  } while (size);
+  while (d) msg[n++] = digits[--d];
+  const char tail[] = " bytes), aborting\n";
+  for (size_t i = 0; i < sizeof tail - 1; i++) msg[n++] = tail[i];
+  ssize_t ignored = write(STDERR_FILENO, msg, n);
+  (void)ignored;
+  abort();
 }
 
 /* align 0 means "no alignment beyond malloc's". */
-static void *new_try(size_t size, size_t align)
-{
-    return align ? aligned_checked(align, size) : ox_malloc(size);
+static void *new_try(size_t size, size_t align) {
+  return align ? aligned_checked(align, size) : ox_malloc(size);
 }
 
-__attribute__((noinline)) static void *new_slow(size_t size, size_t align)
-{
-    for (;;) {
-        if (!call_new_handler())
-            new_failed(size);
-        void *p = new_try(size, align);
-        if (p)
-            return p;
-    }
-}
-
-static void *new_throwing(size_t size, size_t align)
-{
+__attribute__((noinline)) static void *new_slow(size_t size, size_t align) {
+  for (;;) {
+    if (!call_new_handler()) new_failed(size);
     void *p = new_try(size, align);
-    return p ? p : new_slow(size, align);
+    if (p) return p;
+  }
+}
+
+static void *new_throwing(size_t size, size_t align) {
+  void *p = new_try(size, align);
+  return p ? p : new_slow(size, align);
 }
 
 /* nothrow new: same retry loop, but NULL instead of aborting. */
-static void *new_nothrow(size_t size, size_t align)
-{
-    void *p = new_try(size, align);
-    while (p == NULL && call_new_handler())
-        p = new_try(size, align);
-    return p;
+static void *new_nothrow(size_t size, size_t align) {
+  void *p = new_try(size, align);
+  while (p == NULL && call_new_handler()) p = new_try(size, align);
+  return p;
 }
 
 /* operator new / new[] (size_t) */
 OX_EXPORT void *_Znwm(size_t size) { return new_throwing(size, 0); }
 OX_EXPORT void *_Znam(size_t size) OX_ALIAS(_Znwm);
 /* (size_t, std::nothrow_t const&) */
-OX_EXPORT void *_ZnwmRKSt9nothrow_t(size_t size, const void *tag)
-{
-    (void)tag;
-    return new_nothrow(size, 0);
+OX_EXPORT void *_ZnwmRKSt9nothrow_t(size_t size, const void *tag) {
+  (void)tag;
+  return new_nothrow(size, 0);
 }
 OX_EXPORT void *_ZnamRKSt9nothrow_t(size_t size, const void *tag) OX_ALIAS(_ZnwmRKSt9nothrow_t);
 /* (size_t, std::align_val_t) */
-OX_EXPORT void *_ZnwmSt11align_val_t(size_t size, size_t align) { return new_throwing(size, align); }
+OX_EXPORT void *_ZnwmSt11align_val_t(size_t size, size_t align) {
+  return new_throwing(size, align);
+}
 OX_EXPORT void *_ZnamSt11align_val_t(size_t size, size_t align) OX_ALIAS(_ZnwmSt11align_val_t);
 /* (size_t, std::align_val_t, std::nothrow_t const&) */
-OX_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *tag)
-{
-    (void)tag;
-    return new_nothrow(size, align);
+OX_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *tag) {
+  (void)tag;
+  return new_nothrow(size, align);
 }
 OX_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, const void *tag)
     OX_ALIAS(_ZnwmSt11align_val_tRKSt9nothrow_t);
@@ -295,34 +263,30 @@ OX_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, co
 /* operator delete / delete[] (void *) and (void *, std::nothrow_t const&) */
 OX_EXPORT void _ZdlPv(void *ptr) { ox_free(ptr); }
 OX_EXPORT void _ZdaPv(void *ptr) { ox_free(ptr); }
-OX_EXPORT void _ZdlPvRKSt9nothrow_t(void *ptr, const void *tag)
-{
-    (void)tag;
-    ox_free(ptr);
+OX_EXPORT void _ZdlPvRKSt9nothrow_t(void *ptr, const void *tag) {
+  (void)tag;
+  ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvRKSt9nothrow_t(void *ptr, const void *tag) OX_ALIAS(_ZdlPvRKSt9nothrow_t);
 /* sized: (void *, size_t) - the size is the one given to new */
 OX_EXPORT void _ZdlPvm(void *ptr, size_t size) OX_ALIAS(free_sized);
 OX_EXPORT void _ZdaPvm(void *ptr, size_t size) OX_ALIAS(free_sized);
 /* aligned: (void *, std::align_val_t) and its nothrow form */
-OX_EXPORT void _ZdlPvSt11align_val_t(void *ptr, size_t align)
-{
-    (void)align;
-    ox_free(ptr);
+OX_EXPORT void _ZdlPvSt11align_val_t(void *ptr, size_t align) {
+  (void)align;
+  ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvSt11align_val_t(void *ptr, size_t align) OX_ALIAS(_ZdlPvSt11align_val_t);
-OX_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *tag)
-{
-    (void)align;
-    (void)tag;
-    ox_free(ptr);
+OX_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *tag) {
+  (void)align;
+  (void)tag;
+  ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *tag)
     OX_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t);
 /* sized + aligned: (void *, size_t, std::align_val_t) */
-OX_EXPORT void _ZdlPvmSt11align_val_t(void *ptr, size_t size, size_t align)
-{
-    free_aligned_sized(ptr, align, size);
+OX_EXPORT void _ZdlPvmSt11align_val_t(void *ptr, size_t size, size_t align) {
+  free_aligned_sized(ptr, align, size);
 }
 OX_EXPORT void _ZdaPvmSt11align_val_t(void *ptr, size_t size, size_t align)
     OX_ALIAS(_ZdlPvmSt11align_val_t);

@@ -13,7 +13,7 @@
 
 /* Carve at most this many bytes of a fresh page per slow-path visit, so
  * that memory is touched only as it is used. */
-#define EXTEND_BYTES (16 * OX_KiB)
+#define EXTEND_BYTES      (16 * OX_KiB)
 #define EXTEND_MIN_BLOCKS 4
 /* Slow-path calls between two looks at the clock for purging. */
 #define PURGE_CHECK_INTERVAL 32
@@ -26,26 +26,34 @@ static void queue_sync_direct(ox_heap_t *heap, unsigned cls) {
 }
 
 static void queue_unlink(ox_page_queue_t *q, ox_page_t *page) {
-  if (page->prev) page->prev->next = page->next;
-  else q->first = page->next;
-  if (page->next) page->next->prev = page->prev;
-  else q->last = page->prev;
+  if (page->prev)
+    page->prev->next = page->next;
+  else
+    q->first = page->next;
+  if (page->next)
+    page->next->prev = page->prev;
+  else
+    q->last = page->prev;
   page->next = page->prev = NULL;
 }
 
 static void queue_push_front(ox_page_queue_t *q, ox_page_t *page) {
   page->prev = NULL;
   page->next = q->first;
-  if (q->first) q->first->prev = page;
-  else q->last = page;
+  if (q->first)
+    q->first->prev = page;
+  else
+    q->last = page;
   q->first = page;
 }
 
 static void queue_push_back(ox_page_queue_t *q, ox_page_t *page) {
   page->next = NULL;
   page->prev = q->last;
-  if (q->last) q->last->next = page;
-  else q->first = page;
+  if (q->last)
+    q->last->next = page;
+  else
+    q->first = page;
   q->last = page;
 }
 
@@ -72,7 +80,8 @@ static void secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_t n) {
 #if OX_SECURE
   static _Atomic uint64_t counter;
   if (page->capacity != 0 || n < 2) return;
-  uint64_t x = atomic_fetch_add_explicit(&counter, 0x9E3779B97F4A7C15ull, memory_order_relaxed) ^ _ox_link_key;
+  uint64_t x = atomic_fetch_add_explicit(&counter, 0x9E3779B97F4A7C15ull, memory_order_relaxed) ^
+               _ox_link_key;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   uint32_t r = (uint32_t)((x ^ (x >> 31)) % n);
@@ -97,7 +106,8 @@ static void page_extend(ox_page_t *page) {
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
-  for (uint32_t i = 1; i < n; i++, b += bsize) _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
+  for (uint32_t i = 1; i < n; i++, b += bsize)
+    _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
   _ox_link_set((ox_block_t *)b, NULL);
   page->free = (ox_block_t *)first;
   secure_shuffle_first(page, first, n);

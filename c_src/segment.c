@@ -111,9 +111,9 @@ void _ox_segment_cache_purge(uint64_t now, bool force) {
 /* ---- segment layout ------------------------------------------------------ */
 
 static const uint8_t kind_page_shift[OX_PAGED_KINDS] = {
-  [OX_KIND_SMALL] = OX_SMALL_PAGE_SHIFT,
-  [OX_KIND_MEDIUM] = OX_MEDIUM_PAGE_SHIFT,
-  [OX_KIND_LARGE] = OX_LARGE_PAGE_SHIFT,
+    [OX_KIND_SMALL] = OX_SMALL_PAGE_SHIFT,
+    [OX_KIND_MEDIUM] = OX_MEDIUM_PAGE_SHIFT,
+    [OX_KIND_LARGE] = OX_LARGE_PAGE_SHIFT,
 };
 
 /* SMALL page 0 is all header; in the other kinds page 0 holds data after
@@ -180,8 +180,10 @@ static void heap_segment_push(ox_heap_t *heap, ox_segment_t *seg) {
 }
 
 static void heap_segment_remove(ox_heap_t *heap, ox_segment_t *seg) {
-  if (seg->prev) seg->prev->next = seg->next;
-  else heap->segments[seg->kind] = seg->next;
+  if (seg->prev)
+    seg->prev->next = seg->next;
+  else
+    heap->segments[seg->kind] = seg->next;
   if (seg->next) seg->next->prev = seg->prev;
   seg->next = seg->prev = NULL;
   seg->in_heap_list = 0;
@@ -195,8 +197,10 @@ static void heap_all_push(ox_heap_t *heap, ox_segment_t *seg) {
 }
 
 static void heap_all_remove(ox_heap_t *heap, ox_segment_t *seg) {
-  if (seg->all_prev) seg->all_prev->all_next = seg->all_next;
-  else heap->all_segments = seg->all_next;
+  if (seg->all_prev)
+    seg->all_prev->all_next = seg->all_next;
+  else
+    heap->all_segments = seg->all_next;
   if (seg->all_next) seg->all_next->all_prev = seg->all_prev;
   seg->all_next = seg->all_prev = NULL;
 }
@@ -240,15 +244,15 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   size_t bsize = _ox_class_size(cls);
   static _Atomic uint32_t generations;
   *page = (ox_page_t){
-    .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
-    .in_use = 1,
-    .dirty = 1,
-    .class_idx = (uint8_t)cls,
-    .block_size = (uint32_t)bsize,
-    .reserved = (uint32_t)(area / bsize),
-    .span = (uint32_t)(area / bsize * bsize),
-    .div_magic = (((uint64_t)1 << OX_DIV_SHIFT) / bsize) + 1,
-    .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
+      .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
+      .in_use = 1,
+      .dirty = 1,
+      .class_idx = (uint8_t)cls,
+      .block_size = (uint32_t)bsize,
+      .reserved = (uint32_t)(area / bsize),
+      .span = (uint32_t)(area / bsize * bsize),
+      .div_magic = (((uint64_t)1 << OX_DIV_SHIFT) / bsize) + 1,
+      .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;
 }
@@ -303,12 +307,13 @@ void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
       size_t run_len = 0;
       for (uint32_t i = first_data_page(seg); i <= seg->page_count; i++) {
         ox_page_t *page = i < seg->page_count ? &seg->pages[i] : NULL;
-        bool purge = page && !page->in_use && page->dirty &&
-                     (force || now - page->freed_at_ms >= delay);
+        bool purge =
+            page && !page->in_use && page->dirty && (force || now - page->freed_at_ms >= delay);
         if (purge) {
           size_t area;
           uint8_t *start = _ox_page_area(seg, page, &area);
-          if (run && run + run_len == start) run_len += area;
+          if (run && run + run_len == start)
+            run_len += area;
           else {
             if (run) _ox_os_purge(run, run_len);
             run = start;

@@ -60,7 +60,9 @@ typedef struct {
   void *arg;
 } writer_t;
 
-static void w_str(writer_t *w, const char *s) { w->n = _ox_fmt_str(w->buf, w->n, sizeof w->buf, s); }
+static void w_str(writer_t *w, const char *s) {
+  w->n = _ox_fmt_str(w->buf, w->n, sizeof w->buf, s);
+}
 
 static void w_num(writer_t *w, size_t v, size_t width) {
   char digits[32];

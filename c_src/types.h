@@ -34,19 +34,19 @@
 #define OX_KiB ((size_t)1 << 10)
 #define OX_MiB ((size_t)1 << 20)
 
-#define OX_SEGMENT_SHIFT   22
-#define OX_SEGMENT_SIZE    ((size_t)1 << OX_SEGMENT_SHIFT)
-#define OX_SEGMENT_MASK    (OX_SEGMENT_SIZE - 1)
-#define OX_HEADER_RESERVE  (64 * OX_KiB) /* segment header area; data after */
+#define OX_SEGMENT_SHIFT  22
+#define OX_SEGMENT_SIZE   ((size_t)1 << OX_SEGMENT_SHIFT)
+#define OX_SEGMENT_MASK   (OX_SEGMENT_SIZE - 1)
+#define OX_HEADER_RESERVE (64 * OX_KiB) /* segment header area; data after */
 
 #define OX_SMALL_PAGE_SHIFT  16
 #define OX_MEDIUM_PAGE_SHIFT 19
 #define OX_LARGE_PAGE_SHIFT  OX_SEGMENT_SHIFT
 
-#define OX_MIN_ALIGN   16                  /* alignof(max_align_t) */
-#define OX_SMALL_MAX   (8 * OX_KiB)        /* largest block in SMALL pages */
-#define OX_MEDIUM_MAX  (64 * OX_KiB)       /* largest block in MEDIUM pages */
-#define OX_LARGE_MAX   (512 * OX_KiB)      /* largest class block; above: HUGE */
+#define OX_MIN_ALIGN  16             /* alignof(max_align_t) */
+#define OX_SMALL_MAX  (8 * OX_KiB)   /* largest block in SMALL pages */
+#define OX_MEDIUM_MAX (64 * OX_KiB)  /* largest block in MEDIUM pages */
+#define OX_LARGE_MAX  (512 * OX_KiB) /* largest class block; above: HUGE */
 /* Class blocks are aligned to any power of two up to this that divides
  * their size, because every page's data starts 64 KiB-aligned. */
 #define OX_CLASS_ALIGN_MAX (64 * OX_KiB)
@@ -60,38 +60,42 @@
 enum ox_kind { OX_KIND_SMALL, OX_KIND_MEDIUM, OX_KIND_LARGE, OX_KIND_HUGE };
 #define OX_PAGED_KINDS 3
 
-typedef struct ox_block_s { struct ox_block_s *next; } ox_block_t;
+typedef struct ox_block_s {
+  struct ox_block_s *next;
+} ox_block_t;
 typedef struct ox_heap_s ox_heap_t;
 typedef struct ox_segment_s ox_segment_t;
 
 /* One page: a run of blocks of one size class.  Only the owning heap's
  * thread touches it (other threads free into the heap's remote list). */
 typedef struct ox_page_s {
-  ox_block_t *free;        /* blocks ready for allocation (fast path pops) */
-  ox_block_t *local_free;  /* freed by the owner; becomes `free` when it runs dry */
-  uint32_t used;           /* blocks handed out and not freed locally */
+  ox_block_t *free;       /* blocks ready for allocation (fast path pops) */
+  ox_block_t *local_free; /* freed by the owner; becomes `free` when it runs dry */
+  uint32_t used;          /* blocks handed out and not freed locally */
   /* A free calls the slow path when (int32_t)used <= free_trigger after
    * its decrement: 0 normally (the page became empty), INT32_MAX on the
    * full list (every free must move it back), -1 for a class's last page
    * that is kept even when empty.  One compare on the fast path. */
   int32_t free_trigger;
-  uint8_t in_full;         /* on the heap's full list (no free block) */
-  uint8_t in_use;          /* assigned to a class */
-  uint8_t dirty;           /* touched since last purged */
+  uint8_t in_full; /* on the heap's full list (no free block) */
+  uint8_t in_use;  /* assigned to a class */
+  uint8_t dirty;   /* touched since last purged */
   uint8_t class_idx;
   uint32_t block_size;
-  uint32_t capacity;       /* blocks carved from the page so far */
-  uint32_t reserved;       /* blocks that fit in the page */
-  uint32_t generation;     /* new each time the page gets a class */
-  uint32_t span;           /* reserved * block_size; 0 while the page is free */
-  uint64_t div_magic;      /* (offset * div_magic) >> 44 == offset / block_size */
-  uintptr_t start_bits;    /* first block, via _ox_page_start() */
-  struct ox_page_s *next;  /* in a class queue or the full list */
+  uint32_t capacity;      /* blocks carved from the page so far */
+  uint32_t reserved;      /* blocks that fit in the page */
+  uint32_t generation;    /* new each time the page gets a class */
+  uint32_t span;          /* reserved * block_size; 0 while the page is free */
+  uint64_t div_magic;     /* (offset * div_magic) >> 44 == offset / block_size */
+  uintptr_t start_bits;   /* first block, via _ox_page_start() */
+  struct ox_page_s *next; /* in a class queue or the full list */
   struct ox_page_s *prev;
-  uint64_t freed_at_ms;    /* when it last became unused (purge delay) */
+  uint64_t freed_at_ms; /* when it last became unused (purge delay) */
 } ox_page_t;
 
-typedef struct ox_page_queue_s { ox_page_t *first, *last; } ox_page_queue_t;
+typedef struct ox_page_queue_s {
+  ox_page_t *first, *last;
+} ox_page_queue_t;
 
 /* The checked build keeps a page's first-block address scrambled, so that
  * valgrind's leak checker does not take it for a pointer to that block
@@ -109,30 +113,34 @@ static inline uint8_t *_ox_page_start(const ox_page_t *page) {
 /* A segment header.  `heap` never changes while a block of the segment is
  * live, which is what makes "is this block mine?" a plain compare. */
 struct ox_segment_s {
-  ox_heap_t *heap;          /* owner; NULL for HUGE (freed by anyone) */
+  ox_heap_t *heap; /* owner; NULL for HUGE (freed by anyone) */
   uint8_t kind;
   uint8_t page_shift;
-  uint8_t in_heap_list;     /* on heap->segments[kind] (has a free page) */
+  uint8_t in_heap_list; /* on heap->segments[kind] (has a free page) */
   uint32_t page_count;
   uint32_t pages_used;
-  ox_segment_t *next, *prev; /* heap list of segments with a free page;
-                                HUGE of a first-class heap: its huge list */
+  ox_segment_t *next, *prev;         /* heap list of segments with a free page;
+                                        HUGE of a first-class heap: its huge list */
   ox_segment_t *all_next, *all_prev; /* every paged segment of the heap */
-  ox_heap_t *arena;         /* HUGE: the first-class heap it belongs to, or NULL */
-  size_t map_size;          /* bytes mapped from the segment's base */
-  size_t huge_offset;       /* HUGE: block start - segment base */
-  size_t huge_usable;       /* HUGE: usable bytes of the block */
-  size_t huge_align;        /* HUGE: alignment the block was asked for */
-  size_t checked_size;      /* HUGE, checked build: requested size; 0 once freed */
-  uint64_t freed_at_ms;     /* when it entered a cache */
-  ox_page_t pages[];        /* page_count entries */
+  ox_heap_t *arena;                  /* HUGE: the first-class heap it belongs to, or NULL */
+  size_t map_size;                   /* bytes mapped from the segment's base */
+  size_t huge_offset;                /* HUGE: block start - segment base */
+  size_t huge_usable;                /* HUGE: usable bytes of the block */
+  size_t huge_align;                 /* HUGE: alignment the block was asked for */
+  size_t checked_size;               /* HUGE, checked build: requested size; 0 once freed */
+  uint64_t freed_at_ms;              /* when it entered a cache */
+  ox_page_t pages[];                 /* page_count entries */
 };
 
 /* ACTIVE: a live thread's heap.  ABANDONED: its thread exited (adoptable).
  * COLLECTING: claimed for a moment by a thread freeing into it.
  * FIRST_CLASS: made by ox_heap_new.  DEAD: destroyed, reusable by ox_heap_new. */
 enum ox_heap_state {
-  OX_HEAP_ACTIVE = 1, OX_HEAP_ABANDONED, OX_HEAP_COLLECTING, OX_HEAP_FIRST_CLASS, OX_HEAP_DEAD
+  OX_HEAP_ACTIVE = 1,
+  OX_HEAP_ABANDONED,
+  OX_HEAP_COLLECTING,
+  OX_HEAP_FIRST_CLASS,
+  OX_HEAP_DEAD
 };
 
 /* A heap: one per live thread, reused after the thread exits.  Heaps are
@@ -150,14 +158,14 @@ struct ox_heap_s {
   /* The owning thread's token, or NULL.  Read by other threads, which only
    * compare it with their own token: relaxed is enough. */
   _Atomic(const void *) owner;
-  ox_heap_t *next_all;                    /* list of every heap (push only) */
+  ox_heap_t *next_all; /* list of every heap (push only) */
   _Atomic int state;
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;
   /* Frees from other threads, collected in one batch by the owner. */
   _Alignas(64) _Atomic(ox_block_t *) remote;
-  _Atomic size_t remote_frees;            /* statistics */
+  _Atomic size_t remote_frees; /* statistics */
   _Alignas(64) char pad_after_remote[1];
 };
 

@@ -83,15 +83,15 @@ typedef struct ox_stats {
   size_t allocated_blocks; /* live blocks */
   size_t huge_blocks;      /* live blocks above the largest size class */
   size_t huge_bytes;
-  size_t pages_in_use;     /* class pages holding blocks */
-  size_t segments_in_use;  /* 4 MiB segments held by heaps */
-  size_t committed_bytes;  /* mapped read-write by oxalloc now */
-  size_t resident_bytes;   /* committed minus what was given back and not reused */
-  size_t returned_bytes;   /* given back to the OS so far (madvise, munmap) */
-  size_t os_calls;         /* mmap, munmap, madvise and mremap calls so far */
-  size_t remote_frees;     /* frees of blocks owned by another thread's heap */
-  size_t threads_seen;     /* thread heaps set up (created or adopted) */
-  size_t class_count;      /* entries used in `classes` */
+  size_t pages_in_use;    /* class pages holding blocks */
+  size_t segments_in_use; /* 4 MiB segments held by heaps */
+  size_t committed_bytes; /* mapped read-write by oxalloc now */
+  size_t resident_bytes;  /* committed minus what was given back and not reused */
+  size_t returned_bytes;  /* given back to the OS so far (madvise, munmap) */
+  size_t os_calls;        /* mmap, munmap, madvise and mremap calls so far */
+  size_t remote_frees;    /* frees of blocks owned by another thread's heap */
+  size_t threads_seen;    /* thread heaps set up (created or adopted) */
+  size_t class_count;     /* entries used in `classes` */
   struct {
     size_t block_size;
     size_t live_blocks;
