@@ -8,6 +8,8 @@
  *   misuse leak-large  the same with ox_malloc(100000)
  *   misuse uaf         a read of an ox_malloc block after ox_free
  *   misuse rust-uaf    a read of a rust_alloc block after rust_dealloc
+ *   misuse overflow    a write one byte past the end of an ox_malloc(100)
+ *                      block (not freed: the checked build would abort)
  * Each mode must be reported by memcheck; the program itself exits 0.
  */
 #include <stdio.h>
@@ -47,6 +49,17 @@ __attribute__((noinline)) static int use_after_free(int rust)
     return 0;
 }
 
+__attribute__((noinline)) static int overflow(void)
+{
+    char *p = ox_malloc(100);
+    if (!p)
+        return 1;
+    sink = p;
+    volatile char *q = sink;
+    q[100] = 3; /* memcheck: "Invalid write of size 1" */
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "";
@@ -60,6 +73,8 @@ int main(int argc, char **argv)
         return use_after_free(0);
     if (!strcmp(mode, "rust-uaf"))
         return use_after_free(1);
-    fprintf(stderr, "usage: misuse leak|rust-leak|leak-large|uaf|rust-uaf\n");
+    if (!strcmp(mode, "overflow"))
+        return overflow();
+    fprintf(stderr, "usage: misuse leak|rust-leak|leak-large|uaf|rust-uaf|overflow\n");
     return 2;
 }

@@ -86,9 +86,10 @@ else
   result valgrind-checked-clean "$([ "$rc" -eq 0 ] && echo 1)" \
     "exit $rc (repro: ${vg[*]} $dir/vgc_smoke)"
   # ...and misuse inside oxalloc blocks must be reported as for glibc's.
-  for mode in leak rust-leak leak-large uaf rust-uaf; do
+  for mode in leak rust-leak leak-large uaf rust-uaf overflow; do
     case $mode in
       *leak*) want='definitely lost: [0-9,]+ bytes in 1 blocks' ;;
+      overflow) want='Invalid write of size 1' ;;
       *) want='Invalid read of size 1' ;;
     esac
     run "${vg[@]}" "$dir/vgc_misuse" "$mode"
