@@ -48,6 +48,15 @@ run env TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tsan_threads" 2
 ok=0; [ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$log" && ok=1
 result tsan-threads "$ok" "exit $rc (repro: TSAN_OPTIONS='halt_on_error=1 exitcode=66' $dir/tsan_threads 2)"
 
+# A race in lazy initialisation shows in a fraction of fresh processes only.
+tsan_cold_ok=1
+for i in $(seq 30); do
+  run env TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tsan_threads" cold
+  if [ "$rc" -ne 0 ] || grep -q 'ThreadSanitizer' "$log"; then tsan_cold_ok=0; break; fi
+done
+result "tsan-cold-start (30 processes)" "$tsan_cold_ok" \
+  "exit $rc in process $i (repro: for i in \$(seq 30); do TSAN_OPTIONS='halt_on_error=1 exitcode=66' $dir/tsan_threads cold || break; done)"
+
 # (c) valgrind memcheck: the smoke test must be clean...
 vg=(valgrind --tool=memcheck --error-exitcode=9 --leak-check=full
     --errors-for-leak-kinds=definite)
