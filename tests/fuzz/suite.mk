@@ -2,6 +2,8 @@
 #
 #   make fuzz [FUZZ_SECONDS=N]   fuzz for N seconds (default 60)
 #   make test-fuzz               the 60-second run that `make test` includes
+#   FUZZ_VARIANT=checked         fuzz the checked build (-DOX_CHECKED=1)
+#                                instead, in $(BUILD)/fuzz-checked/
 #
 # The harness is compiled with clang together with the core sources (so that
 # libFuzzer's coverage reaches the allocator), with the core's flags plus
@@ -9,9 +11,11 @@
 # saved crash inputs in tests/fuzz/crashes/ are replayed first.
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
-FUZZ_DIR     := $(BUILD)/fuzz
+FUZZ_VARIANT ?= release
+FUZZ_DIR     := $(BUILD)/fuzz$(if $(filter checked,$(FUZZ_VARIANT)),-checked)
 FUZZ_BIN     := $(FUZZ_DIR)/fuzz_ops
-FUZZ_FLAGS   := $(BASE_FLAGS) -O1 -g -fsanitize=fuzzer,undefined -fno-sanitize-recover=undefined
+FUZZ_FLAGS   := $(BASE_FLAGS) -O1 -g -fsanitize=fuzzer,undefined -fno-sanitize-recover=undefined \
+                $(if $(filter checked,$(FUZZ_VARIANT)),-DOX_CHECKED=1)
 FUZZ_OBJS    := $(CORE_SRCS:c_src/%.c=$(FUZZ_DIR)/obj/%.o)
 
 # BASE_FLAGS are tuned for gcc: a warning only clang gives must not stop
