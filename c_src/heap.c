@@ -88,6 +88,7 @@ ox_heap_t *_ox_heap_for_thread(void) {
 
 static void heap_thread_exit(void *arg) {
   ox_heap_t *heap = arg;
+  _ox_remote_batch_flush(heap);
   _ox_tl_heap = &_ox_empty_heap;
   _ox_checked_quiet(true);
   _ox_heap_collect_remote(heap);
@@ -151,7 +152,23 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
   }
 }
 
-/* Free a class block owned by another heap: push it onto that heap's
+/* Push the chain first..last (linked already) onto the heap's remote list. */
+static void push_remote_chain(ox_heap_t *heap, ox_block_t *first, ox_block_t *last) {
+  ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
+  do {
+    _ox_remote_link_set(last, head);
+  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, first, memory_order_release,
+                                                  memory_order_relaxed));
+}
+
+void _ox_remote_batch_flush(ox_heap_t *me) {
+  if (me->batch_count == 0) return;
+  push_remote_chain(me->batch_to, me->batch_first, me->batch_last);
+  me->batch_first = me->batch_last = NULL;
+  me->batch_count = 0;
+}
+
+/* Free a class block owned by another heap: batch it for that heap's
  * remote list, or free it at once if the heap's thread has exited. */
 void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
@@ -160,19 +177,31 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
     _ox_page_free_block(heap, seg, p);
     return;
   }
-  atomic_fetch_add_explicit(&heap->remote_frees, 1, memory_order_relaxed);
   if (heap_try_claim(heap, OX_HEAP_COLLECTING)) {
     _ox_heap_collect_remote(heap);
     _ox_page_free_block(heap, seg, p);
     atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
     return;
   }
+  ox_heap_t *me = _ox_tl_heap;
   ox_block_t *b = p;
-  ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
-  do {
-    _ox_remote_link_set(b, head);
-  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, b, memory_order_release,
-                                                  memory_order_relaxed));
+  /* No batch without a heap of our own, nor into a first-class heap
+   * (ox_heap_destroy must not leave blocks on their way to it). */
+  if (me == &_ox_empty_heap ||
+      atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS) {
+    atomic_fetch_add_explicit(&heap->remote_frees, 1, memory_order_relaxed);
+    push_remote_chain(heap, b, b);
+    return;
+  }
+  me->remote_frees_sent++;
+  if (me->batch_to != heap) {
+    _ox_remote_batch_flush(me);
+    me->batch_to = heap;
+  }
+  if (me->batch_count++ == 0) me->batch_last = b;
+  _ox_remote_link_set(b, me->batch_count == 1 ? NULL : me->batch_first);
+  me->batch_first = b;
+  if (me->batch_count >= OX_REMOTE_BATCH) _ox_remote_batch_flush(me);
 }
 
 /* Before mapping a new segment: let abandoned heaps give back what their

@@ -100,6 +100,8 @@ typedef void (*ox_heap_visitor)(ox_heap_t *heap, void *arg);
 void _ox_heap_visit_all(ox_heap_visitor visit, void *arg);
 void _ox_heap_collect_remote(ox_heap_t *heap);
 void _ox_free_remote(ox_segment_t *seg, void *p);
+void _ox_remote_batch_flush(ox_heap_t *me);
+#define OX_REMOTE_BATCH 32 /* remote frees sent in one atomic push */
 void _ox_heap_collect_abandoned(void);
 
 /* ---- huge.c ------------------------------------------------------------- */

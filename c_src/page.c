@@ -159,6 +159,7 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
 }
 
 static void heap_maintenance(ox_heap_t *heap) {
+  _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
   if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
   uint64_t now = _ox_os_now_ms();

@@ -24,6 +24,7 @@ static void add_heap(ox_heap_t *heap, void *arg) {
     if (live > 0) out->classes[c].live_blocks += (size_t)live;
   }
   out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
+  out->remote_frees += heap->remote_frees_sent; /* racy read, like live[] */
 }
 
 OX_PUBLIC int ox_stats_get(ox_stats_t *out) {

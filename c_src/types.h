@@ -160,12 +160,19 @@ struct ox_heap_s {
   _Atomic(const void *) owner;
   ox_heap_t *next_all; /* list of every heap (push only) */
   _Atomic int state;
+  /* Frees this heap's thread made into one other heap, pushed there in one
+   * batch (one atomic operation) when the target changes, when the batch
+   * is full, and on this heap's slow path and thread exit. */
+  ox_heap_t *batch_to;
+  ox_block_t *batch_first, *batch_last;
+  uint32_t batch_count;
+  size_t remote_frees_sent; /* statistics: frees into other heaps */
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;
   /* Frees from other threads, collected in one batch by the owner. */
   _Alignas(64) _Atomic(ox_block_t *) remote;
-  _Atomic size_t remote_frees; /* statistics */
+  _Atomic size_t remote_frees; /* statistics: from threads without a heap */
   _Alignas(64) char pad_after_remote[1];
 };
 
