@@ -12,7 +12,7 @@
 void wl_fifo_lifo(long size, result_t *r)
 {
     void *chunks[FIFO_CHUNKS];
-    uint64_t rounds = scaled(4000), id = 0;
+    uint64_t rounds = scaled(8000), id = 0;
     if (size < 8)
         size = 8;
     for (uint64_t round = 0; round < rounds; round++) {

@@ -246,7 +246,7 @@ fn fifo_lifo_n<const N: usize>(rounds: u64) -> Outcome {
 }
 
 fn fifo_lifo(size: usize, scale: f64) -> Option<Outcome> {
-    let rounds = scaled(4_000, scale);
+    let rounds = scaled(8_000, scale);
     Some(match size {
         16 => fifo_lifo_n::<2>(rounds),
         32 => fifo_lifo_n::<4>(rounds),
@@ -260,7 +260,7 @@ fn fifo_lifo(size: usize, scale: f64) -> Option<Outcome> {
 /// rust-threads-N: N threads, each allocating then dropping 1600
 /// Box<[u64; 16]> (128 B) per round.
 fn threads(n: usize, scale: f64) -> Outcome {
-    let rounds = scaled(500, scale);
+    let rounds = scaled(1_000, scale);
     on_threads(n, move |t| {
         let mut out = Outcome::default();
         let mut id = (t as u64) << 40;
