@@ -31,9 +31,14 @@ static inline bool injected_failure(void) { return false; }
 #endif
 
 size_t _ox_os_page_size(void) {
-  static size_t page_size;
-  if (page_size == 0) page_size = (size_t)sysconf(_SC_PAGESIZE);
-  return page_size;
+  /* Set by whichever thread asks first; every thread computes the same. */
+  static _Atomic size_t page_size;
+  size_t size = atomic_load_explicit(&page_size, memory_order_relaxed);
+  if (size == 0) {
+    size = (size_t)sysconf(_SC_PAGESIZE);
+    atomic_store_explicit(&page_size, size, memory_order_relaxed);
+  }
+  return size;
 }
 
 static void *map_with(size_t size, int prot, int extra_flags) {
