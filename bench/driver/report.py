@@ -149,6 +149,24 @@ def size_label(size):
     return f"{size} B"
 
 
+def rss_return_table(cells, workloads):
+    """rss-return's memory figures side by side (medians, MiB)."""
+    if "rss-return" not in workloads:
+        return []
+    names = [("rss_full_kib", "RSS with 1 GiB live"), ("rss_freed_now_kib", "right after freeing 99 %"),
+             ("rss_after_1s_kib", "1 s later")]
+    lines = ["", "## rss-return: memory given back", "",
+             "Median RSS of the process (MiB, /proc/self/statm) after allocating 1 GiB (times the scale) in "
+             "16–512 B blocks and freeing all but the first 1 %.", "",
+             "| allocator | " + " | ".join(label for _, label in names) + " |",
+             "|" + "---|" * (len(names) + 1)]
+    for a in ALLOCATORS:
+        m = cells[("rss-return", a)].metrics
+        row = [f"{m[k] / 1024:.1f}" if k in m else "**FAILED**" for k, _ in names]
+        lines.append(f"| {a} | " + " | ".join(row) + " |")
+    return lines
+
+
 def callgrind_table(labels, results, sizes):
     if not labels:
         return ["(not measured in this invocation: see `make bench-callgrind`)"]
@@ -289,6 +307,7 @@ def markdown(ctx, cells, workloads, launches, cg):
             "Each cell: geomean over workloads where both succeeded of wall(row) ÷ wall(column) "
             "(number of workloads in brackets).", ""]
     out += pairwise_table(cells, workloads)
+    out += rss_return_table(cells, workloads)
     out += ["", "## Fast-path cost (callgrind)", "",
             "Instructions per alloc+free pair of one size, alignment 8, through the API a Rust "
             "user's `GlobalAlloc` calls: (Ir(2N) − Ir(N)) / N with N = 20000 (2000 for 1 MiB), "
