@@ -132,8 +132,7 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
 
 static bool huge_cache_put(ox_segment_t *seg) {
   size_t limit = (size_t)_ox_option(OX_OPT_HUGE_CACHE_MB) * OX_MiB;
-  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || seg->huge_offset != _ox_os_page_size())
-    return false;
+  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || seg->huge_offset > OX_SEGMENT_SIZE) return false;
   if (atomic_fetch_add(&huge_cached_bytes, seg->map_size) + seg->map_size > limit) {
     atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
     return false;
@@ -166,9 +165,10 @@ static bool better_fit(const ox_segment_t *a, const ox_segment_t *b, size_t want
   return a_fits ? a->map_size < b->map_size : a->map_size > b->map_size;
 }
 
-/* Take the best cached mapping for `map_size` and size it to fit.  Slots
+/* Take the best cached mapping for `map_size` bytes with the block at
+ * `offset`, and size it to fit.  Slots
  * are read only after being taken: another thread may unmap what it takes. */
-static ox_segment_t *huge_cache_take(size_t map_size) {
+static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t align) {
   ox_segment_t *best = NULL;
   for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
     if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) == NULL) continue;
@@ -183,6 +183,10 @@ static ox_segment_t *huge_cache_take(size_t map_size) {
   }
   if (!best) return NULL;
   atomic_fetch_sub(&huge_cached_bytes, best->map_size);
+  /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */
+  best->huge_offset = offset;
+  best->huge_usable = best->map_size - offset;
+  best->huge_align = align;
   /* Keep up to 1/8 of slack rather than trimming it. */
   if (best->map_size >= map_size && best->map_size - map_size <= map_size / 8) return best;
   ox_segment_t *sized = huge_resize(best, map_size);
@@ -215,8 +219,8 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   size_t offset = huge_offset_for(align);
   size_t map_size = offset + page_round(size ? size : 1);
   ox_segment_t *seg = NULL;
-  if (offset == _ox_os_page_size()) {
-    seg = huge_cache_take(map_size);
+  if (align <= OX_SEGMENT_SIZE) { /* a cached base serves any such alignment */
+    seg = huge_cache_take(map_size, offset, align);
     if (seg && zero) memset((uint8_t *)seg + offset, 0, size);
   }
   if (!seg) seg = huge_map(map_size, offset, align); /* fresh: already zero */
