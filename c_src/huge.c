@@ -156,6 +156,10 @@ static void huge_cache_put_back(ox_segment_t *seg) {
   if (!huge_cache_put(seg)) huge_unmap(seg);
 }
 
+static size_t huge_keep_excess(size_t map_size) {
+  return map_size > 8 * OX_MiB ? map_size : 8 * OX_MiB;
+}
+
 /* Is `a` a better cached mapping than `b` for `want` bytes?  The smallest
  * one that fits; failing that, the largest (growing it reuses its pages). */
 static bool better_fit(const ox_segment_t *a, const ox_segment_t *b, size_t want) {
@@ -187,8 +191,11 @@ static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t alig
   best->huge_offset = offset;
   best->huge_usable = best->map_size - offset;
   best->huge_align = align;
-  /* Keep up to 1/8 of slack rather than trimming it. */
-  if (best->map_size >= map_size && best->map_size - map_size <= map_size / 8) return best;
+  /* A bigger mapping is taken whole when the excess is at most the request
+   * or 8 MiB: its pages are resident already, and a block that grows (a
+   * vector) then grows in place without faulting pages in. */
+  if (best->map_size >= map_size && best->map_size - map_size <= huge_keep_excess(map_size))
+    return best;
   ox_segment_t *sized = huge_resize(best, map_size);
   if (!sized) huge_unmap(best);
   return sized;
@@ -302,8 +309,8 @@ void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
     return NULL;
   }
   size_t new_map = seg->huge_offset + page_round(new_size);
-  /* A small shrink keeps the mapping as it is. */
-  if (new_map <= seg->map_size && seg->map_size - new_map <= new_map / 8)
+  /* A size that fits stays, unless that would keep much more than it uses. */
+  if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map))
     return (uint8_t *)seg + seg->huge_offset;
   size_t old_usable = seg->huge_usable;
   ox_heap_t *arena = seg->arena; /* the list links must follow a move */
