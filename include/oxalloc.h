@@ -37,8 +37,10 @@ void *ox_calloc(size_t count, size_t size);
 /* Resize `ptr` to `size` bytes, keeping min(old, new) bytes and the
  * 16-byte alignment.  realloc(NULL, n) is malloc(n); realloc(p, 0) frees p
  * and returns NULL (glibc's behaviour).  On failure returns NULL, sets
- * errno to ENOMEM and leaves `ptr` valid and unchanged.  A size that still
- * fits the block's usable size never moves it. */
+ * errno to ENOMEM and leaves `ptr` valid and unchanged.  Growing within the
+ * block's usable size never moves it (realloc(p, ox_usable_size(p)) returns
+ * p); a shrink may move it to a smaller block when it would use less than a
+ * quarter of its block, or a huge block shrinks to 512 KiB or less. */
 void *ox_realloc(void *ptr, size_t size);
 
 /* Release a block from any ox_ or rust_ allocation function.  NULL does
@@ -77,7 +79,10 @@ bool ox_owns(const void *ptr);
 
 /* A snapshot of the allocator, merged over every thread.  Counters of
  * other threads are read without stopping them, so a snapshot taken while
- * they run is approximate (each field is consistent on its own). */
+ * they run is approximate (each field is consistent on its own).  A block
+ * freed by a thread other than its owner counts as live until the owning
+ * heap collects it (on its next allocation slow path, or when its thread
+ * exits): up to 32 such blocks may also wait in the freeing thread. */
 typedef struct ox_stats {
   size_t allocated_bytes;  /* bytes in live blocks (block sizes, huge included) */
   size_t allocated_blocks; /* live blocks */
