@@ -49,7 +49,9 @@ $(2)/liboxalloc_system.a: $(2)/obj/system_shim.o
 $(1): $(2)/liboxalloc.a $(2)/liboxalloc.so $(2)/liboxalloc_system.a $(2)/oxalloc_override.o
 endef
 
-OX_SOVERSION := 0
+# The soname's number is the major version, read from include/oxalloc.h
+# (the one place the version is written; packaging/install.mk reads it too).
+OX_SOVERSION := $(shell sed -n 's/^.define OXALLOC_VERSION_MAJOR *\([0-9][0-9]*\).*/\1/p' include/oxalloc.h)
 $(eval $(call variant,release,$(BUILD),))
 $(eval $(call variant,checked,$(BUILD)/checked,-DOX_CHECKED=1))
 $(eval $(call variant,faulty,$(BUILD)/faulty,-DOX_FAULT_INJECTION=1))
