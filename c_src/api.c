@@ -7,10 +7,7 @@
 #include "fast_path.h"
 #include "oxalloc.h"
 
-OX_PUBLIC void *ox_malloc(size_t size) {
-  if (OX_LIKELY(size <= OX_LARGE_MAX)) return _ox_alloc_class(size);
-  return _ox_alloc_generic(size, OX_MIN_ALIGN, false);
-}
+OX_PUBLIC void *ox_malloc(size_t size) { return _ox_malloc(size); }
 
 OX_PUBLIC void *ox_calloc(size_t count, size_t size) {
   size_t total;

@@ -47,11 +47,16 @@ OX_INLINE void *_ox_alloc_class(size_t size) {
 #endif
 }
 
+/* malloc(size): the class fast path, or anything bigger. */
+OX_INLINE void *_ox_malloc(size_t size) {
+  if (OX_LIKELY(size <= OX_LARGE_MAX)) return _ox_alloc_class(size);
+  return _ox_alloc_generic(size, OX_MIN_ALIGN, false);
+}
+
 OX_INLINE bool _ox_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
-/* Free a block of a known live segment. */
-OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
-  ox_page_t *page = _ox_segment_page_of(seg, p);
+/* Free a block of a known live segment and page. */
+OX_INLINE void _ox_free_in_page(ox_segment_t *seg, ox_page_t *page, void *p) {
   ox_heap_t *heap = seg->heap;
   if (OX_LIKELY(heap == _ox_tl_heap)) {
     ox_block_t *block = p;
@@ -64,26 +69,15 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
   _ox_free_generic(seg, p);
 }
 
+OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
+  _ox_free_in_page(seg, _ox_segment_page_of(seg, p), p);
+}
+
 /* Is `p` the start of a block of this class page?  Exact division by a
  * multiply; false for huge segments and free pages (span 0). */
 OX_INLINE bool _ox_is_class_block(const ox_page_t *page, const void *p) {
   uintptr_t off = (uintptr_t)p - (uintptr_t)_ox_page_start(page);
   return off < page->span && ((off * page->div_magic) >> OX_DIV_SHIFT) * page->block_size == off;
-}
-
-/* A freed block's second word holds the per-process tag; finding it there
- * at free time means a probable double free, confirmed on the slow path.
- * (The checked build has exact checks of its own instead.) */
-OX_INLINE void _ox_tag_freed(ox_segment_t *seg, ox_page_t *page, void *p) {
-#if OX_CHECKED
-  (void)seg;
-  (void)page;
-  (void)p;
-#else
-  uintptr_t *words = p;
-  if (OX_UNLIKELY(words[1] == _ox_free_tag)) _ox_double_free_check(seg, page, p);
-  words[1] = _ox_free_tag;
-#endif
 }
 
 /* Free any pointer: NULL is ignored; a pointer that is not the start of a
@@ -100,8 +94,17 @@ OX_INLINE void _ox_free(void *p) {
     _ox_free_not_class(seg, p);
     return;
   }
-  _ox_tag_freed(seg, page, p);
-  _ox_free_in(seg, p);
+#if !OX_CHECKED /* the checked build has exact checks of its own */
+  /* A freed block's second word holds the per-process tag; finding it
+   * there means a probable double free, confirmed out of line. */
+  uintptr_t *words = p;
+  if (OX_UNLIKELY(words[1] == _ox_free_tag)) {
+    _ox_free_tagged(seg, page, p);
+    return;
+  }
+  words[1] = _ox_free_tag;
+#endif
+  _ox_free_in_page(seg, page, p);
 }
 
 /* Free with the layout the block was allocated with.  A layout that can

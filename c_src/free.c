@@ -57,12 +57,14 @@ bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
 /* The block carries the freed tag.  The owner can tell for sure by
  * looking for it in the page's free lists; another thread cannot look
  * without racing the owner, so it lets the free through. */
-OX_COLD void _ox_double_free_check(ox_segment_t *seg, ox_page_t *page, const void *p) {
-  if (seg->heap != _ox_tl_heap) return;
-  for (ox_block_t *b = page->free; b; b = _ox_link_get(b))
-    if (b == p) _ox_fatal("double free of", p);
-  for (ox_block_t *b = page->local_free; b; b = _ox_link_get(b))
-    if (b == p) _ox_fatal("double free of", p);
+OX_COLD void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p) {
+  if (seg->heap == _ox_tl_heap) {
+    for (ox_block_t *b = page->free; b; b = _ox_link_get(b))
+      if (b == p) _ox_fatal("double free of", p);
+    for (ox_block_t *b = page->local_free; b; b = _ox_link_get(b))
+      if (b == p) _ox_fatal("double free of", p);
+  }
+  _ox_free_in_page(seg, page, p); /* not found: the program wrote the tag itself */
 }
 
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p) {

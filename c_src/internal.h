@@ -120,7 +120,7 @@ void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);
 void _ox_free_sized_other(void *p, size_t size, size_t align);
-void _ox_double_free_check(ox_segment_t *seg, ox_page_t *page, const void *p);
+void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p);
 bool _ox_is_block_start(ox_segment_t *seg, const void *p);
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);

@@ -6,7 +6,10 @@
  * may call - malloc, free, calloc, realloc, reallocarray, posix_memalign,
  * aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size, free_sized,
  * free_aligned_sized, cfree, glibc's __libc_* aliases, and the Itanium-ABI
- * operator new/delete family - written over the public ox_ API only.
+ * operator new/delete family - written over the public ox_ API, except
+ * malloc and free themselves, which inline the allocator's fast paths
+ * (fast_path.h): a call through ox_malloc/ox_free would cost a PLT jump
+ * in the shared library on the hottest path of every C program.
  * The semantic edge cases of CONTRACT.md "The malloc family" that the ox_
  * API leaves to the caller (argument checks, rounding overflows, errno
  * conventions) are settled here, in the static helpers below.
@@ -24,6 +27,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "fast_path.h"
 #include "oxalloc.h"
 
 #define OX_EXPORT __attribute__((visibility("default")))
@@ -96,9 +100,9 @@ static bool mul_overflows(size_t a, size_t b, size_t *product) {
  * The C library's malloc family
  * --------------------------------------------------------------------- */
 
-OX_EXPORT void *malloc(size_t size) { return ox_malloc(size); }
+OX_EXPORT void *malloc(size_t size) { return _ox_malloc(size); }
 
-OX_EXPORT void free(void *ptr) { ox_free(ptr); }
+OX_EXPORT void free(void *ptr) { _ox_free(ptr); }
 
 OX_EXPORT void *calloc(size_t count, size_t size) { return ox_calloc(count, size); }
 
@@ -162,8 +166,8 @@ OX_EXPORT void cfree(void *ptr) { ox_free(ptr); }
 
 /* glibc's internal names: glibc calls these from inside itself (and some
  * programs and debuggers call them directly), so they must land here too. */
-OX_EXPORT void *__libc_malloc(size_t size) { return ox_malloc(size); }
-OX_EXPORT void __libc_free(void *ptr) { ox_free(ptr); }
+OX_EXPORT void *__libc_malloc(size_t size) { return _ox_malloc(size); }
+OX_EXPORT void __libc_free(void *ptr) { _ox_free(ptr); }
 OX_EXPORT void *__libc_calloc(size_t count, size_t size) { return ox_calloc(count, size); }
 OX_EXPORT void *__libc_realloc(void *ptr, size_t size) { return ox_realloc(ptr, size); }
 OX_EXPORT void *__libc_memalign(size_t align, size_t size) { return memalign_glibc(align, size); }
