@@ -15,7 +15,7 @@
 #define HUGE_CACHE_SLOTS 16
 #define HUGE_MAX_ALIGN   ((size_t)1 << 40)
 
-static _Atomic(ox_segment_t *) huge_cache[HUGE_CACHE_SLOTS];
+static ox_slot_t huge_cache[HUGE_CACHE_SLOTS];
 static _Atomic size_t huge_cached_bytes;
 
 static size_t page_round(size_t n) {
@@ -137,11 +137,7 @@ static bool huge_cache_put(ox_segment_t *seg) {
     atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
     return false;
   }
-  seg->freed_at_ms = _ox_os_now_ms();
-  for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-    ox_segment_t *expected = NULL;
-    if (atomic_compare_exchange_strong(&huge_cache[i], &expected, seg)) return true;
-  }
+  if (_ox_slots_put(huge_cache, HUGE_CACHE_SLOTS, seg)) return true;
   atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
   return false;
 }
@@ -173,11 +169,9 @@ static bool better_fit(const ox_segment_t *a, const ox_segment_t *b, size_t want
  * `offset`, and size it to fit.  Slots
  * are read only after being taken: another thread may unmap what it takes. */
 static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t align) {
-  ox_segment_t *best = NULL;
-  for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-    if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) == NULL) continue;
-    ox_segment_t *seg = atomic_exchange(&huge_cache[i], NULL);
-    if (!seg) continue;
+  ox_segment_t *best = NULL, *seg;
+  int index = 0;
+  while ((seg = _ox_slots_take(huge_cache, HUGE_CACHE_SLOTS, &index)) != NULL) {
     if (better_fit(seg, best, map_size)) {
       if (best) huge_cache_put_back(best);
       best = seg;
@@ -202,17 +196,7 @@ static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t alig
 }
 
 void _ox_huge_cache_purge(uint64_t now, bool force) {
-  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
-  for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
-    if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) == NULL) continue;
-    ox_segment_t *seg = atomic_exchange(&huge_cache[i], NULL);
-    if (!seg) continue;
-    ox_segment_t *expected = NULL;
-    if (!force && now - seg->freed_at_ms < delay &&
-        atomic_compare_exchange_strong(&huge_cache[i], &expected, seg))
-      continue;
-    huge_cache_drop(seg);
-  }
+  _ox_slots_purge(huge_cache, HUGE_CACHE_SLOTS, now, force, huge_cache_drop);
 }
 
 /* ---- the huge API ----------------------------------------------------------- */

@@ -82,6 +82,16 @@ void _ox_segment_cache_purge(uint64_t now, bool force);
 void _ox_segment_release_all(ox_heap_t *heap); /* every segment, live blocks or not */
 uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size);
 
+/* ---- slots.c: a lock-free cache of segments -------------------------- */
+typedef _Atomic(ox_segment_t *) ox_slot_t;
+/* Store `seg` (stamped with the time) in a free slot among the first `count`. */
+bool _ox_slots_put(ox_slot_t *slots, int count, ox_segment_t *seg);
+/* Take the next segment at or after *index (advanced past it), or NULL. */
+ox_segment_t *_ox_slots_take(ox_slot_t *slots, int count, int *index);
+/* `drop` every cached segment older than the purge delay (all if `force`). */
+void _ox_slots_purge(ox_slot_t *slots, int count, uint64_t now, bool force,
+                     void (*drop)(ox_segment_t *));
+
 /* ---- page.c ------------------------------------------------------------- */
 void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);

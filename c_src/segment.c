@@ -67,45 +67,24 @@ static void segment_unmap(ox_segment_t *seg) {
 
 /* ---- the cache of empty segments (lock-free slots) ---------------------- */
 #define SEGMENT_CACHE_SLOTS 64
-static _Atomic(ox_segment_t *) segment_cache[SEGMENT_CACHE_SLOTS];
+static ox_slot_t segment_cache[SEGMENT_CACHE_SLOTS];
 
 static bool segment_cache_put(ox_segment_t *seg) {
   long limit = _ox_option(OX_OPT_SEGMENT_CACHE);
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) return false;
   seg->heap = NULL;
-  seg->freed_at_ms = _ox_os_now_ms();
-  for (long i = 0; i < limit && i < SEGMENT_CACHE_SLOTS; i++) {
-    ox_segment_t *expected = NULL;
-    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL &&
-        atomic_compare_exchange_strong(&segment_cache[i], &expected, seg))
-      return true;
-  }
-  return false;
+  return _ox_slots_put(segment_cache,
+                       limit < SEGMENT_CACHE_SLOTS ? (int)limit : SEGMENT_CACHE_SLOTS, seg);
 }
 
 static ox_segment_t *segment_cache_take(void) {
-  for (int i = 0; i < SEGMENT_CACHE_SLOTS; i++) {
-    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL) continue;
-    ox_segment_t *seg = atomic_exchange(&segment_cache[i], NULL);
-    if (seg) return seg;
-  }
-  return NULL;
+  int index = 0;
+  return _ox_slots_take(segment_cache, SEGMENT_CACHE_SLOTS, &index);
 }
 
-/* Unmap cached segments that stayed unused for the purge delay.  A slot's
- * segment is only read after taking it, since another thread may unmap it. */
+/* Unmap cached segments that stayed unused for the purge delay. */
 void _ox_segment_cache_purge(uint64_t now, bool force) {
-  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
-  for (int i = 0; i < SEGMENT_CACHE_SLOTS; i++) {
-    if (atomic_load_explicit(&segment_cache[i], memory_order_relaxed) == NULL) continue;
-    ox_segment_t *seg = atomic_exchange(&segment_cache[i], NULL);
-    if (!seg) continue;
-    ox_segment_t *expected = NULL;
-    if (!force && now - seg->freed_at_ms < delay &&
-        atomic_compare_exchange_strong(&segment_cache[i], &expected, seg))
-      continue;
-    segment_unmap(seg);
-  }
+  _ox_slots_purge(segment_cache, SEGMENT_CACHE_SLOTS, now, force, segment_unmap);
 }
 
 /* ---- segment layout ------------------------------------------------------ */
