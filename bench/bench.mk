@@ -76,3 +76,9 @@ bench-quick: bench-build
 
 bench-callgrind: $(BENCH_FASTPATH) bench-build-ox
 	$(BENCH_DRIVER) --callgrind-only --out $(BENCH_BUILD)
+
+# The cost of the secure build (make secure) against the release build.
+.PHONY: bench-secure
+bench-secure: $(BENCH_BUILD)/oxbench release secure
+	bash bench/secure_cost.sh $(BENCH_BUILD)/oxbench $(abspath $(BUILD)/liboxalloc.so) \
+	  $(abspath $(BUILD)/secure/liboxalloc.so)
