@@ -80,7 +80,6 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
 void _ox_segment_cache_purge(uint64_t now, bool force);
 void _ox_segment_release_all(ox_heap_t *heap); /* every segment, live blocks or not */
-uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size);
 
 /* ---- slots.c: a lock-free cache of segments -------------------------- */
 typedef _Atomic(ox_segment_t *) ox_slot_t;

@@ -103,7 +103,7 @@ static uint32_t data_page_count(const ox_segment_t *seg) {
   return seg->page_count - first_data_page(seg);
 }
 
-uint8_t *_ox_page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
+static uint8_t *page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
   size_t idx = (size_t)(page - seg->pages);
   uint8_t *start = (uint8_t *)seg + (idx << seg->page_shift);
   size_t bytes = (size_t)1 << seg->page_shift;
@@ -121,7 +121,7 @@ static size_t nonresident_bytes(ox_segment_t *seg) {
   size_t bytes = 0;
   for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
     size_t area;
-    _ox_page_area(seg, &seg->pages[i], &area);
+    page_area(seg, &seg->pages[i], &area);
     if (!seg->pages[i].dirty) bytes += area;
   }
   return bytes;
@@ -217,7 +217,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (!page) _ox_fatal("internal error: segment listed as having a free page has none", seg);
   if (++seg->pages_used == data_page_count(seg)) heap_segment_remove(heap, seg);
   size_t area;
-  uint8_t *start = _ox_page_area(seg, page, &area);
+  uint8_t *start = page_area(seg, page, &area);
   if (!page->dirty) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
   _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
@@ -268,7 +268,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   if (!seg->in_heap_list) heap_segment_push(heap, seg);
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) {
     size_t area;
-    uint8_t *start = _ox_page_area(seg, page, &area);
+    uint8_t *start = page_area(seg, page, &area);
     _ox_os_purge(start, area);
     page->dirty = 0;
     _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
@@ -290,7 +290,7 @@ void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
             page && !page->in_use && page->dirty && (force || now - page->freed_at_ms >= delay);
         if (purge) {
           size_t area;
-          uint8_t *start = _ox_page_area(seg, page, &area);
+          uint8_t *start = page_area(seg, page, &area);
           if (run && run + run_len == start)
             run_len += area;
           else {
