@@ -57,7 +57,7 @@ static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t 
   seg->huge_align = align;
   seg->arena = NULL;
   _ox_os_advise_huge_pages(seg, map_size);
-  _ox_segment_map_set(seg, (uintptr_t)seg, map_size, seg);
+  _ox_segment_map_set((uintptr_t)seg, map_size, seg);
 }
 
 /* Map `map_size` bytes at a base placed as above; trims the excess. */
@@ -76,7 +76,7 @@ static ox_segment_t *huge_map(size_t map_size, size_t offset, size_t align) {
 
 static void huge_unmap(ox_segment_t *seg) {
   size_t size = seg->map_size;
-  _ox_segment_map_set(seg, (uintptr_t)seg, size, NULL);
+  _ox_segment_map_set((uintptr_t)seg, size, NULL);
   _ox_os_unmap(seg, size);
 }
 
@@ -86,7 +86,7 @@ static void huge_unmap(ox_segment_t *seg) {
 static void map_clear_tail(ox_segment_t *seg, uintptr_t new_end) {
   uintptr_t keep_end = (new_end + OX_SEGMENT_MASK) & ~(uintptr_t)OX_SEGMENT_MASK;
   uintptr_t old_end = (uintptr_t)seg + seg->map_size;
-  if (old_end > keep_end) _ox_segment_map_set(seg, keep_end, old_end - keep_end, NULL);
+  if (old_end > keep_end) _ox_segment_map_set(keep_end, old_end - keep_end, NULL);
 }
 
 /* Resize the mapping to `new_map`; the segment may move.  NULL on failure
@@ -104,7 +104,7 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   if (_ox_os_remap_inplace(seg, old_map, new_map)) {
     seg->map_size = new_map;
     seg->huge_usable = new_map - seg->huge_offset;
-    _ox_segment_map_set(seg, (uintptr_t)seg, new_map, seg);
+    _ox_segment_map_set((uintptr_t)seg, new_map, seg);
     return seg;
   }
   size_t align = seg->huge_align;
@@ -112,9 +112,9 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   uint8_t *raw = _ox_os_reserve(total);
   if (!raw) return NULL;
   uint8_t *dest = huge_base_in(raw, seg->huge_offset, align);
-  _ox_segment_map_set(seg, (uintptr_t)seg, old_map, NULL);
+  _ox_segment_map_set((uintptr_t)seg, old_map, NULL);
   if (!_ox_os_remap_to(seg, old_map, new_map, dest)) {
-    _ox_segment_map_set(seg, (uintptr_t)seg, old_map, seg);
+    _ox_segment_map_set((uintptr_t)seg, old_map, seg);
     _ox_os_unreserve(raw, total);
     return NULL;
   }
@@ -124,7 +124,7 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   ox_segment_t *moved = (ox_segment_t *)dest;
   moved->map_size = new_map;
   moved->huge_usable = new_map - moved->huge_offset;
-  _ox_segment_map_set(moved, (uintptr_t)moved, new_map, moved);
+  _ox_segment_map_set((uintptr_t)moved, new_map, moved);
   return moved;
 }
 
@@ -286,8 +286,7 @@ void _ox_huge_free(ox_segment_t *seg) {
 
 /* Resize a huge block to `new_size` (> OX_LARGE_MAX), keeping its
  * alignment.  NULL/ENOMEM on failure, the block unchanged. */
-void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
-  (void)p;
+void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
   if (new_size > OX_REQUEST_MAX) {
     errno = ENOMEM;
     return NULL;
@@ -296,11 +295,11 @@ void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
   /* A size that fits stays, unless that would keep much more than it uses. */
   if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map))
     return (uint8_t *)seg + seg->huge_offset;
-  size_t old_usable = seg->huge_usable;
+  size_t old_usable = seg->huge_usable, offset = seg->huge_offset;
   ox_heap_t *arena = seg->arena; /* the list links must follow a move */
   if (arena) huge_detach(seg);
-  ox_segment_t *resized = huge_resize(seg, new_map);
-  if (arena) _ox_huge_attach(arena, (uint8_t *)(resized ? resized : seg) + seg->huge_offset);
+  ox_segment_t *resized = huge_resize(seg, new_map); /* `seg` is gone if it moved */
+  if (arena) _ox_huge_attach(arena, (uint8_t *)(resized ? resized : seg) + offset);
   if (!resized) {
     errno = ENOMEM;
     return NULL;

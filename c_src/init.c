@@ -43,7 +43,7 @@ void _ox_process_init(void) {
     _ox_link_key = process_random() * 0x9E3779B97F4A7C15ull;
 #endif
     _ox_options_init();
-    _ox_segment_map_init();
+    _ox_segment_map_ready();
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
     return;
   }

@@ -72,9 +72,8 @@ void _ox_process_init(void);
 extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
-void _ox_segment_map_init(void);
 bool _ox_segment_map_ready(void); /* reserve the map if not yet done */
-void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val);
+void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val);
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
@@ -117,7 +116,7 @@ void _ox_heap_collect_abandoned(void);
 void *_ox_huge_alloc(size_t size, size_t align, bool zero);
 void _ox_huge_attach(ox_heap_t *arena, void *p); /* first-class heap owns it */
 void _ox_huge_free(ox_segment_t *seg);
-void *_ox_huge_realloc(ox_segment_t *seg, void *p, size_t new_size);
+void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
 void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-class heap */
 

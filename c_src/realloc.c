@@ -41,7 +41,7 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   }
 #else
   if (seg->kind == OX_KIND_HUGE) {
-    if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, p, new_size);
+    if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, new_size);
   } else if (class_block_fits(usable, new_size)) {
     return p;
   }

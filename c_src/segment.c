@@ -28,10 +28,7 @@ bool _ox_segment_map_ready(void) {
   return true;
 }
 
-void _ox_segment_map_init(void) { _ox_segment_map_ready(); }
-
-void _ox_segment_map_set(ox_segment_t *seg, uintptr_t start, size_t size, ox_segment_t *val) {
-  (void)seg;
+void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val) {
   uintptr_t first = start >> OX_SEGMENT_SHIFT;
   uintptr_t last = (start + size - 1) >> OX_SEGMENT_SHIFT;
   ox_segment_map_t map = atomic_load_explicit(&_ox_segment_map, memory_order_relaxed);
@@ -52,7 +49,7 @@ static ox_segment_t *segment_map_fresh(void) {
   if (tail) _ox_os_unmap(base + OX_SEGMENT_SIZE, tail);
   ox_segment_t *seg = (ox_segment_t *)base;
   _ox_os_advise_huge_pages(base, OX_SEGMENT_SIZE);
-  _ox_segment_map_set(seg, (uintptr_t)base, OX_SEGMENT_SIZE, seg);
+  _ox_segment_map_set((uintptr_t)base, OX_SEGMENT_SIZE, seg);
   _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)(OX_SEGMENT_SIZE - OX_HEADER_RESERVE));
   return seg;
 }
@@ -61,7 +58,7 @@ static size_t nonresident_bytes(ox_segment_t *seg);
 
 static void segment_unmap(ox_segment_t *seg) {
   _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
-  _ox_segment_map_set(seg, (uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
+  _ox_segment_map_set((uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
   _ox_os_unmap(seg, OX_SEGMENT_SIZE);
 }
 
