@@ -4,6 +4,7 @@
  * request; the text and JSON reports.  Nothing here allocates.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "internal.h"
@@ -78,11 +79,24 @@ static void w_flush(writer_t *w) {
   w->buf[0] = 0;
 }
 
-static void w_field(writer_t *w, const char *label, size_t v) {
-  w_str(w, label);
-  w_num(w, v, 16);
-  w_str(w, "\n");
-  w_flush(w);
+/* The totals of a snapshot, in report order: JSON name, text label. */
+#define TOTAL(field, label)                                                                        \
+  { #field, label, offsetof(ox_stats_t, field) }
+static const struct {
+  const char *name, *label;
+  size_t offset;
+} totals[] = {
+    TOTAL(allocated_bytes, "allocated bytes"), TOTAL(allocated_blocks, "allocated blocks"),
+    TOTAL(huge_blocks, "huge blocks"),         TOTAL(huge_bytes, "huge bytes"),
+    TOTAL(pages_in_use, "pages in use"),       TOTAL(segments_in_use, "segments in use"),
+    TOTAL(committed_bytes, "committed bytes"), TOTAL(resident_bytes, "resident bytes"),
+    TOTAL(returned_bytes, "returned to OS"),   TOTAL(os_calls, "OS calls"),
+    TOTAL(remote_frees, "remote frees"),       TOTAL(threads_seen, "threads seen"),
+};
+#define TOTAL_COUNT (sizeof totals / sizeof totals[0])
+
+static size_t total_value(const ox_stats_t *s, size_t i) {
+  return *(const size_t *)((const char *)s + totals[i].offset);
 }
 
 OX_PUBLIC void ox_stats_print(void (*out)(const char *text, void *arg), void *arg) {
@@ -93,18 +107,14 @@ OX_PUBLIC void ox_stats_print(void (*out)(const char *text, void *arg), void *ar
   w_str(&w, ox_version());
   w_str(&w, " statistics\n");
   w_flush(&w);
-  w_field(&w, "  allocated bytes  ", s.allocated_bytes);
-  w_field(&w, "  allocated blocks ", s.allocated_blocks);
-  w_field(&w, "  huge blocks      ", s.huge_blocks);
-  w_field(&w, "  huge bytes       ", s.huge_bytes);
-  w_field(&w, "  pages in use     ", s.pages_in_use);
-  w_field(&w, "  segments in use  ", s.segments_in_use);
-  w_field(&w, "  committed bytes  ", s.committed_bytes);
-  w_field(&w, "  resident bytes   ", s.resident_bytes);
-  w_field(&w, "  returned to OS   ", s.returned_bytes);
-  w_field(&w, "  OS calls         ", s.os_calls);
-  w_field(&w, "  remote frees     ", s.remote_frees);
-  w_field(&w, "  threads seen     ", s.threads_seen);
+  for (size_t i = 0; i < TOTAL_COUNT; i++) {
+    w_str(&w, "  ");
+    w_str(&w, totals[i].label);
+    while (w.n < 19) w_str(&w, " "); /* labels in one column */
+    w_num(&w, total_value(&s, i), 16);
+    w_str(&w, "\n");
+    w_flush(&w);
+  }
   w_str(&w, "  class  block size  live blocks    live bytes\n");
   w_flush(&w);
   for (size_t c = 0; c < s.class_count; c++) {
@@ -136,18 +146,7 @@ OX_PUBLIC void ox_stats_json(void (*out)(const char *text, void *arg), void *arg
   w_str(&w, ox_version());
   w_str(&w, "\",");
   w_flush(&w);
-  j_field(&w, "allocated_bytes", s.allocated_bytes, true);
-  j_field(&w, "allocated_blocks", s.allocated_blocks, true);
-  j_field(&w, "huge_blocks", s.huge_blocks, true);
-  j_field(&w, "huge_bytes", s.huge_bytes, true);
-  j_field(&w, "pages_in_use", s.pages_in_use, true);
-  j_field(&w, "segments_in_use", s.segments_in_use, true);
-  j_field(&w, "committed_bytes", s.committed_bytes, true);
-  j_field(&w, "resident_bytes", s.resident_bytes, true);
-  j_field(&w, "returned_bytes", s.returned_bytes, true);
-  j_field(&w, "os_calls", s.os_calls, true);
-  j_field(&w, "remote_frees", s.remote_frees, true);
-  j_field(&w, "threads_seen", s.threads_seen, true);
+  for (size_t i = 0; i < TOTAL_COUNT; i++) j_field(&w, totals[i].name, total_value(&s, i), true);
   w_str(&w, "\"classes\":[");
   w_flush(&w);
   bool first = true;
