@@ -73,13 +73,6 @@ OX_INLINE void _ox_free_in(ox_segment_t *seg, void *p) {
   _ox_free_in_page(seg, _ox_segment_page_of(seg, p), p);
 }
 
-/* Is `p` the start of a block of this class page?  Exact division by a
- * multiply; false for huge segments and free pages (span 0). */
-OX_INLINE bool _ox_is_class_block(const ox_page_t *page, const void *p) {
-  uintptr_t off = (uintptr_t)p - (uintptr_t)_ox_page_start(page);
-  return off < page->span && ((off * page->div_magic) >> OX_DIV_SHIFT) * page->block_size == off;
-}
-
 /* Free any pointer: NULL is ignored; a pointer that is not the start of a
  * live block is reported, never followed. */
 OX_INLINE void _ox_free(void *p) {
@@ -90,7 +83,7 @@ OX_INLINE void _ox_free(void *p) {
   }
   _ox_check_free(seg, p);
   ox_page_t *page = _ox_segment_page_of(seg, p);
-  if (OX_UNLIKELY(!_ox_is_class_block(page, p))) {
+  if (OX_UNLIKELY(!_ox_is_carved_block(page, p))) {
     _ox_free_not_class(seg, p);
     return;
   }

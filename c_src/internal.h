@@ -7,6 +7,10 @@
 
 #include "types.h"
 
+/* Declared hidden, not only defined so: the compiler then addresses these
+ * globals directly instead of through the GOT (one load less each). */
+#pragma GCC visibility push(hidden)
+
 /* ---- stats.c: process-wide counters (slow paths only) ------------------ */
 typedef enum {
   OX_STAT_COMMITTED,   /* bytes mapped read-write */
@@ -167,19 +171,22 @@ OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, s
 #endif
 
 /* ---- the segment map (segment.c) and pointer -> segment/page ----------- */
-/* Exact division by a block size for offsets below 4 MiB (see page.div_magic):
- * the error of the rounded-up reciprocal stays below 2^-22. */
-#define OX_DIV_SHIFT 44
-
 #define OX_MAP_ENTRIES ((uintptr_t)1 << (47 - OX_SEGMENT_SHIFT))
 typedef _Atomic(ox_segment_t *) *ox_segment_map_t;
-extern _Atomic(ox_segment_map_t) _ox_segment_map;
+/* `entries` is 0 until the map exists, then OX_MAP_ENTRIES: one compare
+ * refuses both a pointer beyond 47 bits and any pointer before the map. */
+typedef struct {
+  _Atomic uintptr_t entries;
+  _Atomic(ox_segment_map_t) map;
+} ox_segment_index_t;
+extern ox_segment_index_t _ox_segment_index;
 
 /* The segment holding `p`, or NULL when oxalloc does not manage `p`. */
 OX_INLINE ox_segment_t *_ox_segment_lookup(const void *p) {
   uintptr_t idx = (uintptr_t)p >> OX_SEGMENT_SHIFT;
-  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_map, memory_order_acquire);
-  if (OX_UNLIKELY(idx >= OX_MAP_ENTRIES || map == NULL)) return NULL;
+  if (OX_UNLIKELY(idx >= atomic_load_explicit(&_ox_segment_index.entries, memory_order_acquire)))
+    return NULL;
+  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_index.map, memory_order_relaxed);
   return atomic_load_explicit(&map[idx], memory_order_relaxed);
 }
 
@@ -191,5 +198,28 @@ OX_INLINE ox_segment_t *_ox_segment_of_class_block(const void *p) {
 OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
   return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift];
 }
+
+/* Block-start test of a page (after Lemire, Kaser and Kurz, "Faster
+ * remainder by direct computation").  With m = floor(2^64 / size) + 1 and
+ * e = size * m - 2^64 (0 < e <= size), every 32-bit offset n gives
+ * n * m mod 2^64 = k * e when n = k * size, and at least 2^64 / size
+ * (>= 2^45, far above any page's limit) otherwise.  So "n * m < carved * e" holds exactly
+ * for the starts of the page's first `carved` blocks; an offset below the
+ * page start wraps to a large 32-bit n and fails too. */
+OX_INLINE uint64_t _ox_block_magic(uint32_t size) {
+  uint64_t m = UINT64_MAX / size + 1;
+  return (size & (size - 1)) == 0 ? m + 1 : m; /* 2^64 / size is exact for powers of two */
+}
+
+OX_INLINE uint64_t _ox_block_limit(const ox_page_t *page, uint32_t carved) {
+  return (uint64_t)carved * (page->block_magic * page->block_size);
+}
+
+OX_INLINE bool _ox_is_carved_block(const ox_page_t *page, const void *p) {
+  uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)_ox_page_start(page));
+  return (uint64_t)off * page->block_magic < page->block_limit;
+}
+
+#pragma GCC visibility pop
 
 #endif /* OX_INTERNAL_H */

@@ -112,6 +112,7 @@ static void page_extend(ox_page_t *page) {
   page->free = (ox_block_t *)first;
   secure_shuffle_first(page, first, n);
   page->capacity += n;
+  page->block_limit = _ox_block_limit(page, page->capacity);
 }
 
 /* Make `free` non-empty if the page has any block to give. */

@@ -11,27 +11,30 @@
  * address space, reserved without commitment; only the entries written
  * ever become resident).  Entries are written only by the thread that
  * maps or unmaps the chunk. */
-_Atomic(ox_segment_map_t) _ox_segment_map;
+ox_segment_index_t _ox_segment_index;
 
 /* Reserve the map; tried again on every later need if the OS refused
- * (an address-space limit at the first allocation must not be permanent). */
+ * (an address-space limit at the first allocation must not be permanent).
+ * The map is published before `entries` opens it to lookups. */
 bool _ox_segment_map_ready(void) {
-  if (OX_LIKELY(atomic_load_explicit(&_ox_segment_map, memory_order_acquire) != NULL)) return true;
+  if (OX_LIKELY(atomic_load_explicit(&_ox_segment_index.entries, memory_order_acquire) != 0))
+    return true;
   size_t bytes = OX_MAP_ENTRIES * sizeof(_Atomic(ox_segment_t *));
   ox_segment_map_t map = _ox_os_map(bytes);
   if (!map) return false;
   /* Address space, mostly never touched: not counted as committed memory. */
   _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)bytes);
   ox_segment_map_t expected = NULL;
-  if (!atomic_compare_exchange_strong(&_ox_segment_map, &expected, map))
+  if (!atomic_compare_exchange_strong(&_ox_segment_index.map, &expected, map))
     _ox_os_unreserve(map, bytes); /* another thread won */
+  atomic_store_explicit(&_ox_segment_index.entries, OX_MAP_ENTRIES, memory_order_release);
   return true;
 }
 
 void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val) {
   uintptr_t first = start >> OX_SEGMENT_SHIFT;
   uintptr_t last = (start + size - 1) >> OX_SEGMENT_SHIFT;
-  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_map, memory_order_relaxed);
+  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_index.map, memory_order_relaxed);
   for (uintptr_t i = first; i <= last && i < OX_MAP_ENTRIES; i++)
     atomic_store_explicit(&map[i], val, memory_order_release);
 }
@@ -226,8 +229,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .class_idx = (uint8_t)cls,
       .block_size = (uint32_t)bsize,
       .reserved = (uint32_t)(area / bsize),
-      .span = (uint32_t)(area / bsize * bsize),
-      .div_magic = (((uint64_t)1 << OX_DIV_SHIFT) / bsize) + 1,
+      .block_magic = _ox_block_magic((uint32_t)bsize),
       .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;
@@ -255,7 +257,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   page->in_use = 0;
   page->free = page->local_free = NULL;
   page->used = 0;
-  page->span = 0; /* no pointer into a free page passes as a block */
+  page->block_limit = 0; /* no pointer into a free page passes as a block */
   page->freed_at_ms = _ox_os_now_ms();
   _ox_stat_add(OX_STAT_PAGES, -1);
   if (--seg->pages_used == 0) {

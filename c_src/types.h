@@ -67,7 +67,9 @@ typedef struct ox_heap_s ox_heap_t;
 typedef struct ox_segment_s ox_segment_t;
 
 /* One page: a run of blocks of one size class.  Only the owning heap's
- * thread touches it (other threads free into the heap's remote list). */
+ * thread touches it (other threads free into the heap's remote list).
+ * 128 bytes, so that a page is found from its index by a shift; the first
+ * 64-byte line holds everything the fast paths read. */
 typedef struct ox_page_s {
   ox_block_t *free;       /* blocks ready for allocation (fast path pops) */
   ox_block_t *local_free; /* freed by the owner; becomes `free` when it runs dry */
@@ -77,21 +79,26 @@ typedef struct ox_page_s {
    * full list (every free must move it back), -1 for a class's last page
    * that is kept even when empty.  One compare on the fast path. */
   int32_t free_trigger;
-  uint8_t in_full; /* on the heap's full list (no free block) */
-  uint8_t in_use;  /* assigned to a class */
-  uint8_t dirty;   /* touched since last purged */
-  uint8_t class_idx;
+  /* "Is this offset the start of a carved block?" in one multiply and one
+   * compare: see _ox_block_magic() in internal.h.  block_limit is 0 while
+   * the page is free, so no pointer into it passes. */
+  uint64_t block_magic;
+  uint64_t block_limit;
+  uintptr_t start_bits; /* first block, via _ox_page_start() */
   uint32_t block_size;
-  uint32_t capacity;      /* blocks carved from the page so far */
-  uint32_t reserved;      /* blocks that fit in the page */
-  uint32_t generation;    /* new each time the page gets a class */
-  uint32_t span;          /* reserved * block_size; 0 while the page is free */
-  uint64_t div_magic;     /* (offset * div_magic) >> 44 == offset / block_size */
-  uintptr_t start_bits;   /* first block, via _ox_page_start() */
-  struct ox_page_s *next; /* in a class queue or the full list */
+  uint8_t class_idx;
+  uint8_t in_full;   /* on the heap's full list (no free block) */
+  uint8_t in_use;    /* assigned to a class */
+  uint8_t dirty;     /* touched since last purged */
+  uint32_t capacity; /* blocks carved from the page so far */
+  uint32_t reserved; /* blocks that fit in the page */
+  /* ---- second line: slow paths only ---- */
+  _Alignas(64) struct ox_page_s *next; /* in a class queue or the full list */
   struct ox_page_s *prev;
   uint64_t freed_at_ms; /* when it last became unused (purge delay) */
+  uint32_t generation;  /* new each time the page gets a class */
 } ox_page_t;
+_Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
 typedef struct ox_page_queue_s {
   ox_page_t *first, *last;
@@ -129,7 +136,7 @@ struct ox_segment_s {
   size_t huge_align;                 /* HUGE: alignment the block was asked for */
   size_t checked_size;               /* HUGE, checked build: requested size; 0 once freed */
   uint64_t freed_at_ms;              /* when it entered a cache */
-  ox_page_t pages[];                 /* page_count entries */
+  ox_page_t pages[];                 /* page_count entries (64-byte aligned, as ox_page_t is) */
 };
 
 /* ACTIVE: a live thread's heap.  ABANDONED: its thread exited (adoptable).
