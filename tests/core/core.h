@@ -26,6 +26,8 @@
     X(fixed_sizes, NULL, 30)                                 \
     X(size_zero, NULL, 30)                                   \
     X(usable_size, NULL, 30)                                 \
+    X(size_classes_exact, NULL, 30)                          \
+    X(interior_free_refused, "OXALLOC_VERBOSE=0", 60)        \
     X(bad_alignment, NULL, 30)                               \
     X(huge_sizes_fail, NULL, 30)                             \
     X(align_overflow_fail, NULL, 30)                         \
