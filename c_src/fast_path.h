@@ -32,7 +32,6 @@ OX_INLINE void *_ox_heap_alloc_class(ox_heap_t *heap, size_t size) {
   if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
   page->free = _ox_link_get(block);
   page->used++;
-  heap->live[cls]++;
   ((uintptr_t *)block)[1] = 0; /* clear the freed tag (see _ox_free) */
   return block;
 }
@@ -62,7 +61,6 @@ OX_INLINE void _ox_free_in_page(ox_segment_t *seg, ox_page_t *page, void *p) {
     ox_block_t *block = p;
     _ox_link_set(block, page->local_free);
     page->local_free = block;
-    heap->live[page->class_idx]--;
     if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger)) _ox_page_after_free(heap, page);
     return;
   }

@@ -99,6 +99,7 @@ void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
+void _ox_heap_sync_live(ox_heap_t *heap); /* bring heap->live[] up to date (owner only) */
 
 /* ---- heap.c ------------------------------------------------------------- */
 extern __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec")));

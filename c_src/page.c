@@ -133,6 +133,26 @@ static void *page_pop(ox_page_t *page) {
   return b;
 }
 
+/* ---- live-block statistics -----------------------------------------------
+ * The fast paths count a page's blocks in page->used only; heap->live[]
+ * takes in the difference whenever a slow path looks at the page, when the
+ * owner asks for statistics, and at thread exit.  Other threads' figures
+ * are therefore as of their last slow path. */
+
+static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
+  heap->live[page->class_idx] += (intptr_t)page->used - (intptr_t)page->live_counted;
+  page->live_counted = page->used;
+}
+
+static void queue_sync_live(ox_heap_t *heap, ox_page_queue_t *q) {
+  for (ox_page_t *page = q->first; page; page = page->next) page_sync_live(heap, page);
+}
+
+void _ox_heap_sync_live(ox_heap_t *heap) {
+  for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) queue_sync_live(heap, &heap->queue[cls]);
+  queue_sync_live(heap, &heap->full);
+}
+
 /* ---- the slow path --------------------------------------------------------- */
 
 static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
@@ -140,6 +160,7 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
   ox_page_t *page = q->first;
   while (page) {
     ox_page_t *next = page->next;
+    page_sync_live(heap, page);
     if (page_refill(page)) {
       if (page != q->first) {
         queue_unlink(q, page);
@@ -178,16 +199,14 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
   if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
     heap = _ox_heap_for_thread();
     if (!heap) goto out_of_memory;
-    if (heap->direct[cls]->free) {
-      heap->live[cls]++;
-      return page_pop(heap->direct[cls]);
-    }
+    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
   }
   heap_maintenance(heap);
   ox_page_t *page = find_page(heap, cls);
   if (!page) goto out_of_memory;
-  heap->live[cls]++;
-  return page_pop(page);
+  void *block = page_pop(page);
+  page_sync_live(heap, page);
+  return block;
 out_of_memory:
   errno = ENOMEM;
   return NULL;
@@ -205,12 +224,14 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   }
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
+  page_sync_live(heap, page);
   _ox_segment_page_free(heap, page);
 }
 
 /* Called when a free crossed the page's free_trigger: the page was on the
  * full list, or it became empty. */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
   if (page->used == 0) page_retire(heap, page);
 }
@@ -221,13 +242,13 @@ void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_block_t *b = p;
   _ox_link_set(b, page->local_free);
   page->local_free = b;
-  heap->live[page->class_idx]--;
   if ((int32_t)--page->used <= page->free_trigger) _ox_page_after_free(heap, page);
 }
 
 /* Return every page without a live block to its segment (thread exit,
  * collection of an abandoned heap), then purge what became free. */
 void _ox_heap_release_empty_pages(ox_heap_t *heap) {
+  _ox_heap_sync_live(heap);
   for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) {
     ox_page_queue_t *q = &heap->queue[cls];
     ox_page_t *page = q->first;

@@ -1,7 +1,7 @@
 /*
  * stats.c - statistics: process-wide counters kept on the slow paths,
- * per-heap live-block counters kept by each heap's owner, merged on
- * request; the text and JSON reports.  Nothing here allocates.
+ * per-heap live-block counters kept by each heap's owner (page.c), merged
+ * on request; the text and JSON reports.  Nothing here allocates.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -20,6 +20,10 @@ static size_t stat_value(ox_stat_id id) {
 
 static void add_heap(ox_heap_t *heap, void *arg) {
   ox_stats_t *out = arg;
+  /* This thread's own heaps (its thread heap and first-class heaps) are
+   * brought up to date; others count as of their last slow path. */
+  if (atomic_load_explicit(&heap->owner, memory_order_relaxed) == (const void *)&_ox_tl_heap)
+    _ox_heap_sync_live(heap);
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
     intptr_t live = heap->live[c]; /* racy read of another thread's counter */
     if (live > 0) out->classes[c].live_blocks += (size_t)live;

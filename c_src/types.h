@@ -95,8 +95,9 @@ typedef struct ox_page_s {
   /* ---- second line: slow paths only ---- */
   _Alignas(64) struct ox_page_s *next; /* in a class queue or the full list */
   struct ox_page_s *prev;
-  uint64_t freed_at_ms; /* when it last became unused (purge delay) */
-  uint32_t generation;  /* new each time the page gets a class */
+  uint64_t freed_at_ms;  /* when it last became unused (purge delay) */
+  uint32_t generation;   /* new each time the page gets a class */
+  uint32_t live_counted; /* the part of `used` already in heap->live[] */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
@@ -158,7 +159,9 @@ struct ox_heap_s {
   ox_page_queue_t full;
   ox_segment_t *segments[OX_PAGED_KINDS]; /* segments with a free page */
   ox_segment_t *all_segments;             /* every paged segment of the heap */
-  /* Live blocks per class, counted by the owner (statistics). */
+  /* Live blocks per class (statistics): the sum of its pages' `used`,
+   * brought up to date on slow paths, not on every alloc and free
+   * (_ox_heap_sync_live in page.c). */
   intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;

@@ -77,9 +77,11 @@ bool ox_owns(const void *ptr);
 
 #define OX_STATS_MAX_CLASSES 128
 
-/* A snapshot of the allocator, merged over every thread.  Counters of
- * other threads are read without stopping them, so a snapshot taken while
- * they run is approximate (each field is consistent on its own).  A block
+/* A snapshot of the allocator, merged over every thread.  The calling
+ * thread's own live blocks are exact.  Other threads are read without
+ * stopping them: their live-block counts are as of their last allocation
+ * slow path (a page running out of blocks, a page becoming empty) or their
+ * exit, so a snapshot taken while they run is approximate.  A block
  * freed by a thread other than its owner counts as live until the owning
  * heap collects it (on its next allocation slow path, or when its thread
  * exits): up to 32 such blocks may also wait in the freeing thread. */

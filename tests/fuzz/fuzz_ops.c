@@ -54,6 +54,7 @@ struct slot {
   size_t span;   /* bytes holding the pattern: min(usable, size + TAIL_CAP) */
   uint64_t key;
   enum kind kind;
+  bool by_live_helper; /* allocated by the helper thread, which still runs */
 };
 
 struct input {
@@ -329,6 +330,7 @@ static void op_helper_exit(struct input *in) {
   helper_call(REQ_EXIT, NULL, 0);
   pthread_join(helper.tid, NULL);
   helper.running = false;
+  for (int i = 0; i < NSLOTS; i++) slots[i].by_live_helper = false;
 }
 
 /* ------------------------------------------------------------ releasing */
@@ -444,6 +446,7 @@ static void op_helper_alloc(struct input *in) {
   expect(p != NULL, "ox_malloc (helper thread) failed below 64 MiB", NULL, NULL);
   expect((uintptr_t)p % 16 == 0, "ox_malloc (helper thread) not 16-aligned", NULL, p);
   install(s, p, size, 16, K_MALLOC);
+  s->by_live_helper = true;
 }
 
 /* -------------------------------------------------------------- realloc */
@@ -570,15 +573,18 @@ static void op_realloc_fail(struct input *in) {
 }
 
 /* The statistics count at least the blocks the model holds (they may count
- * more: blocks freed by another thread stay counted until collected). */
+ * more: blocks freed by another thread stay counted until collected),
+ * except those the running helper thread allocated since its last slow
+ * path, which a snapshot need not see yet. */
 static void check_stats(void) {
   ox_stats_t st;
-  size_t blocks = 0;
-  for (int i = 0; i < NSLOTS; i++) blocks += slots[i].kind != K_EMPTY;
+  size_t blocks = 0, bytes = 0;
+  for (int i = 0; i < NSLOTS; i++)
+    if (slots[i].kind != K_EMPTY && !slots[i].by_live_helper) blocks++, bytes += slots[i].size;
   expect(ox_stats_get(NULL) == EINVAL, "ox_stats_get(NULL) not EINVAL", NULL, NULL);
   expect(ox_stats_get(&st) == 0, "ox_stats_get failed", NULL, NULL);
   expect(st.allocated_blocks >= blocks, "stats count fewer blocks than are live", NULL, NULL);
-  expect(st.allocated_bytes >= live_bytes, "stats count fewer bytes than are live", NULL, NULL);
+  expect(st.allocated_bytes >= bytes, "stats count fewer bytes than are live", NULL, NULL);
 }
 
 /* Pointers oxalloc does not manage: not owned, usable size 0; statistics. */
