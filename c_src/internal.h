@@ -63,6 +63,8 @@ typedef enum {
   OX_OPT_SHOW_STATS,     /* statistics report on stderr at exit */
   OX_OPT_EAGER_COMMIT,   /* populate segments when they are mapped */
   OX_OPT_HUGE_PAGES,     /* ask for transparent huge pages */
+  /* empty segments kept at most while a program reuses them in cycles */
+  OX_OPT_SEGMENT_CACHE_MAX,
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);

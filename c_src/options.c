@@ -14,6 +14,9 @@
 #ifndef OX_DEFAULT_SEGMENT_CACHE
 #define OX_DEFAULT_SEGMENT_CACHE 8
 #endif
+#ifndef OX_DEFAULT_SEGMENT_CACHE_MAX
+#define OX_DEFAULT_SEGMENT_CACHE_MAX 64
+#endif
 #ifndef OX_DEFAULT_HUGE_CACHE_MB
 #define OX_DEFAULT_HUGE_CACHE_MB 64
 #endif
@@ -37,6 +40,9 @@ static ox_option_t options[OX_OPT_COUNT] = {
                                      "ms an unused page is kept before it goes back to the OS"),
     [OX_OPT_SEGMENT_CACHE] = OPTION("SEGMENT_CACHE", OX_DEFAULT_SEGMENT_CACHE, 0, 64,
                                     "empty 4 MiB segments kept for reuse"),
+    [OX_OPT_SEGMENT_CACHE_MAX] =
+        OPTION("SEGMENT_CACHE_MAX", OX_DEFAULT_SEGMENT_CACHE_MAX, 0, 64,
+               "empty segments kept at most, while freed ones are needed again soon"),
     [OX_OPT_HUGE_CACHE_MB] = OPTION("HUGE_CACHE_MB", OX_DEFAULT_HUGE_CACHE_MB, 0, 1 << 20,
                                     "MiB of freed huge blocks kept for reuse"),
     [OX_OPT_VERBOSE] = OPTION("VERBOSE", 0, 0, 1, "warnings on stderr"),

@@ -65,16 +65,36 @@ static void segment_unmap(ox_segment_t *seg) {
   _ox_os_unmap(seg, OX_SEGMENT_SIZE);
 }
 
-/* ---- the cache of empty segments (lock-free slots) ---------------------- */
+/* ---- the cache of empty segments (lock-free slots) ----------------------
+ * It keeps OXALLOC_SEGMENT_CACHE segments.  When a fresh segment has to be
+ * mapped within the purge delay after one was unmapped because the cache
+ * was full, the cache was too small for this program's cycle (build a big
+ * structure, drop it, build the next): it grows by one, up to
+ * OXALLOC_SEGMENT_CACHE_MAX, so the next cycle reuses resident segments
+ * instead of faulting fresh pages in.  Each cached segment that stays
+ * unused for the purge delay gives one slot of growth back.  A single
+ * large free, with no cycle before it, leaves only the base number of
+ * segments resident. */
 #define SEGMENT_CACHE_SLOTS 64
 static ox_slot_t segment_cache[SEGMENT_CACHE_SLOTS];
+static _Atomic int segment_cache_growth;
+static _Atomic uint64_t segment_cache_overflow_ms; /* last unmap of a full cache; 0: none */
+
+static int segment_cache_limit(void) {
+  long base = _ox_option(OX_OPT_SEGMENT_CACHE);
+  long max = _ox_option(OX_OPT_SEGMENT_CACHE_MAX);
+  if (base == 0) return 0; /* no cache at all */
+  long limit = base + atomic_load_explicit(&segment_cache_growth, memory_order_relaxed);
+  if (limit > max) limit = max > base ? max : base;
+  return limit < SEGMENT_CACHE_SLOTS ? (int)limit : SEGMENT_CACHE_SLOTS;
+}
 
 static bool segment_cache_put(ox_segment_t *seg) {
-  long limit = _ox_option(OX_OPT_SEGMENT_CACHE);
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) return false;
   seg->heap = NULL;
-  return _ox_slots_put(segment_cache,
-                       limit < SEGMENT_CACHE_SLOTS ? (int)limit : SEGMENT_CACHE_SLOTS, seg);
+  if (_ox_slots_put(segment_cache, segment_cache_limit(), seg)) return true;
+  atomic_store_explicit(&segment_cache_overflow_ms, _ox_os_now_ms(), memory_order_relaxed);
+  return false;
 }
 
 static ox_segment_t *segment_cache_take(void) {
@@ -82,9 +102,30 @@ static ox_segment_t *segment_cache_take(void) {
   return _ox_slots_take(segment_cache, SEGMENT_CACHE_SLOTS, &index);
 }
 
+/* A fresh segment is needed: grow the cache if it recently had to unmap
+ * one for want of room. */
+static void segment_cache_note_miss(void) {
+  uint64_t overflow = atomic_load_explicit(&segment_cache_overflow_ms, memory_order_relaxed);
+  if (overflow == 0) return;
+  if (_ox_os_now_ms() - overflow >= (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS)) return;
+  if (atomic_load_explicit(&segment_cache_growth, memory_order_relaxed) < SEGMENT_CACHE_SLOTS)
+    atomic_fetch_add_explicit(&segment_cache_growth, 1, memory_order_relaxed);
+}
+
+/* A cached segment stayed unused for the purge delay: unmap it and shrink
+ * the growth by one. */
+static void segment_cache_expire(ox_segment_t *seg) {
+  int growth = atomic_load_explicit(&segment_cache_growth, memory_order_relaxed);
+  while (growth > 0 &&
+         !atomic_compare_exchange_weak_explicit(&segment_cache_growth, &growth, growth - 1,
+                                                memory_order_relaxed, memory_order_relaxed)) {
+  }
+  segment_unmap(seg);
+}
+
 /* Unmap cached segments that stayed unused for the purge delay. */
 void _ox_segment_cache_purge(uint64_t now, bool force) {
-  _ox_slots_purge(segment_cache, SEGMENT_CACHE_SLOTS, now, force, segment_unmap);
+  _ox_slots_purge(segment_cache, SEGMENT_CACHE_SLOTS, now, force, segment_cache_expire);
 }
 
 /* ---- segment layout ------------------------------------------------------ */
@@ -189,6 +230,7 @@ static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
   ox_segment_t *seg = segment_cache_take();
   if (!seg) {
     _ox_heap_collect_abandoned();
+    segment_cache_note_miss();
     seg = segment_map_fresh();
     fresh = true;
   }

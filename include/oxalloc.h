@@ -127,6 +127,8 @@ void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
  * EINVAL for an unknown name or a value out of range.
  *   purge_delay    ms before unused memory goes back to the OS (500)
  *   segment_cache  empty 4 MiB segments kept for reuse (8)
+ *   segment_cache_max  ... up to this many while a program frees segments
+ *                  and needs them again within the purge delay (64)
  *   huge_cache_mb  MiB of freed huge blocks kept for reuse (64)
  *   verbose        1: warnings on stderr (0)
  *   show_stats     1: statistics report on stderr at exit (0)

@@ -56,7 +56,10 @@
     X(thread_exit_live_blocks, NULL, 60)                     \
     X(rss_small_blocks, "OXALLOC_PURGE_DELAY=0", 60)         \
     X(rss_medium_blocks, "OXALLOC_PURGE_DELAY=0", 60)        \
-    X(rss_huge_blocks, "OXALLOC_PURGE_DELAY=0", 60)
+    X(rss_huge_blocks, "OXALLOC_PURGE_DELAY=0", 60)          \
+    X(segment_cache_cycles, "OXALLOC_PURGE_DELAY=10000", 60) \
+    X(segment_cache_one_big_free, "OXALLOC_PURGE_DELAY=10000", 60) \
+    X(segment_cache_growth_decays, "OXALLOC_PURGE_DELAY=100", 60)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)
