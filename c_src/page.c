@@ -12,9 +12,11 @@
 #include "size_class.h"
 
 /* Carve at most this many bytes of a fresh page per slow-path visit, so
- * that memory is touched only as it is used. */
+ * that memory is touched only as it is used: blocks above it are carved
+ * one at a time (carving writes a block's first word, which makes its
+ * first OS page resident). */
 #define EXTEND_BYTES      (16 * OX_KiB)
-#define EXTEND_MIN_BLOCKS 4
+#define EXTEND_MIN_BLOCKS 1
 /* Slow-path calls between two looks at the clock for purging. */
 #define PURGE_CHECK_INTERVAL 32
 
