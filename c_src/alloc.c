@@ -15,6 +15,14 @@
 
 #include "fast_path.h"
 
+/* Zero a class block's first `size` bytes.  A block never used before,
+ * from a page whose memory was zero when it got its class, holds nothing
+ * but its free-list link and the cleared freed tag: its first 16 bytes. */
+static void zero_class_block(void *p, size_t size) {
+  ox_page_t *page = _ox_segment_page_of(_ox_segment_of_class_block(p), p);
+  memset(p, 0, page->free_zero && size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
+}
+
 /* Any size, any power-of-two `align`, from `heap`, without the checked
  * build's trailer. */
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
@@ -25,7 +33,7 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
       if (rounded == 0) rounded = align;
     }
     void *p = _ox_heap_alloc_class(heap, rounded);
-    if (p && zero) memset(p, 0, size);
+    if (p && zero) zero_class_block(p, size);
     return p;
   }
   void *p = _ox_huge_alloc(size, align, zero);

@@ -37,7 +37,7 @@ void *_ox_os_reserve(size_t size);           /* PROT_NONE placeholder */
 bool _ox_os_unmap(void *p, size_t size);     /* read-write memory */
 void _ox_os_unreserve(void *p, size_t size); /* a PROT_NONE reservation */
 void _ox_os_advise_huge_pages(void *p, size_t size);
-void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping */
+void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping; reads as zero */
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 uint64_t _ox_os_now_ms(void);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -81,7 +82,9 @@ void _ox_os_unreserve(void *p, size_t size) { unmap(p, size); }
 
 void _ox_os_purge(void *p, size_t size) {
   int saved = errno;
-  madvise(p, size, MADV_DONTNEED);
+  /* Callers count on purged memory reading as zero (zeroed allocation
+   * skips it): should the kernel refuse, zero it by hand. */
+  if (madvise(p, size, MADV_DONTNEED) != 0) memset(p, 0, size);
   errno = saved;
   _ox_stat_add(OX_STAT_OS_CALLS, 1);
   _ox_stat_add(OX_STAT_RETURNED, (intptr_t)size);

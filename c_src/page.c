@@ -112,6 +112,7 @@ static void page_extend(ox_page_t *page) {
     _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
   _ox_link_set((ox_block_t *)b, NULL);
   page->free = (ox_block_t *)first;
+  page->free_zero = page->area_zero;
   secure_shuffle_first(page, first, n);
   page->capacity += n;
   page->block_limit = _ox_block_limit(page, page->capacity);
@@ -122,6 +123,7 @@ static bool page_refill(ox_page_t *page) {
   if (!page->free) {
     page->free = page->local_free;
     page->local_free = NULL;
+    page->free_zero = 0;
   }
   if (!page->free) page_extend(page);
   return page->free != NULL;

@@ -260,7 +260,8 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (++seg->pages_used == data_page_count(seg)) heap_segment_remove(heap, seg);
   size_t area;
   uint8_t *start = page_area(seg, page, &area);
-  if (!page->dirty) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
+  bool area_zero = !page->dirty; /* fresh from the OS, or purged since */
+  if (area_zero) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
   _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
   static _Atomic uint32_t generations;
@@ -268,6 +269,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
       .in_use = 1,
       .dirty = 1,
+      .area_zero = area_zero,
       .class_idx = (uint8_t)cls,
       .block_size = (uint32_t)bsize,
       .reserved = (uint32_t)(area / bsize),

@@ -98,6 +98,9 @@ typedef struct ox_page_s {
   uint64_t freed_at_ms;  /* when it last became unused (purge delay) */
   uint32_t generation;   /* new each time the page gets a class */
   uint32_t live_counted; /* the part of `used` already in heap->live[] */
+  uint8_t area_zero;     /* the page's memory read as zero when it got its class */
+  uint8_t free_zero;     /* `free` holds never-used blocks of such a page: zero but
+                            for the words the free list wrote (zeroed allocation) */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
