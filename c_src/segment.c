@@ -232,6 +232,10 @@ static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
     _ox_heap_collect_abandoned();
     segment_cache_note_miss();
     seg = segment_map_fresh();
+    if (!seg) { /* out of address space: what the huge cache holds comes first */
+      _ox_huge_cache_purge(_ox_os_now_ms(), true);
+      seg = segment_map_fresh();
+    }
     fresh = true;
   }
   if (!seg) return NULL;
