@@ -81,7 +81,7 @@ OX_INLINE void _ox_free(void *p) {
   }
   _ox_check_free(seg, p);
   ox_page_t *page = _ox_segment_page_of(seg, p);
-  if (OX_UNLIKELY(!_ox_is_carved_block(page, p))) {
+  if (OX_UNLIKELY(!_ox_is_page_block(page, p))) {
     _ox_free_not_class(seg, p);
     return;
   }

@@ -49,7 +49,7 @@ OX_NOINLINE void _ox_free_not_class(ox_segment_t *seg, void *p) {
 bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
   if (seg->kind == OX_KIND_HUGE)
     return (const uint8_t *)p == (const uint8_t *)seg + seg->huge_offset && seg->pages_used;
-  return _ox_is_carved_block(_ox_segment_page_of(seg, p), p);
+  return _ox_is_page_block(_ox_segment_page_of(seg, p), p);
 }
 
 /* The block carries the freed tag.  The owner can tell for sure by

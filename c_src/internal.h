@@ -206,19 +206,22 @@ OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
  * remainder by direct computation").  With m = floor(2^64 / size) + 1 and
  * e = size * m - 2^64 (0 < e <= size), every 32-bit offset n gives
  * n * m mod 2^64 = k * e when n = k * size, and at least 2^64 / size
- * (>= 2^45, far above any page's limit) otherwise.  So "n * m < carved * e" holds exactly
- * for the starts of the page's first `carved` blocks; an offset below the
- * page start wraps to a large 32-bit n and fails too. */
+ * (>= 2^45, far above any page's limit) otherwise.  So "n * m < count * e"
+ * holds exactly for the starts of the page's first `count` blocks; an
+ * offset below the page start wraps to a large 32-bit n and fails too.
+ * The limit covers every block that fits the page and is set once when
+ * the page gets its class: threads freeing into the page read it while
+ * the owner carves more blocks. */
 OX_INLINE uint64_t _ox_block_magic(uint32_t size) {
   uint64_t m = UINT64_MAX / size + 1;
   return (size & (size - 1)) == 0 ? m + 1 : m; /* 2^64 / size is exact for powers of two */
 }
 
-OX_INLINE uint64_t _ox_block_limit(const ox_page_t *page, uint32_t carved) {
-  return (uint64_t)carved * (page->block_magic * page->block_size);
+OX_INLINE uint64_t _ox_block_limit(uint64_t magic, uint32_t size, uint32_t count) {
+  return (uint64_t)count * (magic * size);
 }
 
-OX_INLINE bool _ox_is_carved_block(const ox_page_t *page, const void *p) {
+OX_INLINE bool _ox_is_page_block(const ox_page_t *page, const void *p) {
   uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)_ox_page_start(page));
   return (uint64_t)off * page->block_magic < page->block_limit;
 }

@@ -115,7 +115,6 @@ static void page_extend(ox_page_t *page) {
   page->free_zero = page->area_zero;
   secure_shuffle_first(page, first, n);
   page->capacity += n;
-  page->block_limit = _ox_block_limit(page, page->capacity);
 }
 
 /* Make `free` non-empty if the page has any block to give. */

@@ -268,6 +268,8 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (area_zero) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
   _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
+  uint64_t magic = _ox_block_magic((uint32_t)bsize);
+  uint32_t count = (uint32_t)(area / bsize);
   static _Atomic uint32_t generations;
   *page = (ox_page_t){
       .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
@@ -276,8 +278,9 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .area_zero = area_zero,
       .class_idx = (uint8_t)cls,
       .block_size = (uint32_t)bsize,
-      .reserved = (uint32_t)(area / bsize),
-      .block_magic = _ox_block_magic((uint32_t)bsize),
+      .reserved = count,
+      .block_magic = magic,
+      .block_limit = _ox_block_limit(magic, (uint32_t)bsize, count),
       .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;

@@ -79,8 +79,8 @@ typedef struct ox_page_s {
    * full list (every free must move it back), -1 for a class's last page
    * that is kept even when empty.  One compare on the fast path. */
   int32_t free_trigger;
-  /* "Is this offset the start of a carved block?" in one multiply and one
-   * compare: see _ox_block_magic() in internal.h.  block_limit is 0 while
+  /* "Is this offset the start of one of the page's blocks?" in one multiply
+   * and one compare: see _ox_block_magic() in internal.h.  block_limit is 0 while
    * the page is free, so no pointer into it passes. */
   uint64_t block_magic;
   uint64_t block_limit;
