@@ -9,6 +9,7 @@
 
 #include "block_link.h"
 #include "internal.h"
+#include "reuse.h"
 #include "size_class.h"
 
 /* Carve at most this many bytes of a fresh page per slow-path visit, so
@@ -143,8 +144,8 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
       if (page != q->first) {
         queue_unlink(q, page);
         queue_push_front(q, page);
-        queue_sync_direct(heap, cls);
       }
+      queue_sync_direct(heap, cls); /* it may point at the reuse list */
       return page;
     }
     page_to_full(heap, page);
@@ -158,6 +159,15 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
   return page;
 }
 
+/* The class's first page if the direct pointer had left it (for the
+ * reuse list, which ran dry) while it still had free blocks. */
+static ox_page_t *first_page_ready(ox_heap_t *heap, unsigned cls) {
+  ox_page_t *first = heap->queue[cls].first;
+  if (!first || first == heap->direct[cls] || !first->free) return NULL;
+  heap->direct[cls] = first;
+  return first;
+}
+
 static void heap_maintenance(ox_heap_t *heap) {
   _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
@@ -166,6 +176,8 @@ static void heap_maintenance(ox_heap_t *heap) {
   if (now < heap->next_purge_ms) return;
   uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
   heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
+  _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
+  _ox_remote_batch_flush(heap);
   _ox_segment_purge(heap, now, false);
   _ox_segment_cache_purge(now, false);
   _ox_huge_cache_purge(now, false);
@@ -182,9 +194,15 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
       return page_pop(heap->direct[cls]);
     }
   }
-  heap_maintenance(heap);
-  ox_page_t *page = find_page(heap, cls);
-  if (!page) goto out_of_memory;
+  /* Blocks of other heaps this thread freed first: they are hot.  Then
+   * the page they stood in for, if it still has blocks. */
+  ox_page_t *page = _ox_reuse_take(heap, cls);
+  if (!page) page = first_page_ready(heap, cls);
+  if (!page) {
+    heap_maintenance(heap);
+    page = find_page(heap, cls);
+    if (!page) goto out_of_memory;
+  }
   heap->live[cls]++;
   return page_pop(page);
 out_of_memory:

@@ -20,10 +20,10 @@ static size_t stat_value(ox_stat_id id) {
 
 static void add_heap(ox_heap_t *heap, void *arg) {
   ox_stats_t *out = arg;
-  for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
-    intptr_t live = heap->live[c]; /* racy read of another thread's counter */
-    if (live > 0) out->classes[c].live_blocks += (size_t)live;
-  }
+  /* Racy reads of other threads' counters.  One heap's count may be
+   * negative (reuse.h): summed modulo 2^64, clamped in ox_stats_get. */
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++)
+    out->classes[c].live_blocks += (size_t)heap->live[c];
   out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
   out->remote_frees += heap->remote_frees_sent; /* racy read, like live[] */
 }
@@ -35,6 +35,7 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) out->classes[c].block_size = _ox_class_size(c);
   _ox_heap_visit_all(add_heap, out);
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
+    if ((intptr_t)out->classes[c].live_blocks < 0) out->classes[c].live_blocks = 0;
     out->allocated_blocks += out->classes[c].live_blocks;
     out->allocated_bytes += out->classes[c].live_blocks * out->classes[c].block_size;
   }
