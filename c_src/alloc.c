@@ -15,12 +15,15 @@
 
 #include "fast_path.h"
 
-/* Zero a class block's first `size` bytes.  A block never used before,
- * from a page whose memory was zero when it got its class, holds nothing
- * but its free-list link and the cleared freed tag: its first 16 bytes. */
-static void zero_class_block(void *p, size_t size) {
-  ox_page_t *page = _ox_segment_page_of(_ox_segment_of_class_block(p), p);
-  memset(p, 0, page->free_zero && size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
+/* Zero a class block's first `size` bytes.  A block of `heap`'s own page
+ * (not one kept from another heap, reuse.h) taken from a free list of
+ * never-used blocks of a page whose memory was zero when it got its class
+ * holds nothing but its free-list link and the cleared freed tag: its
+ * first 16 bytes. */
+static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
+  ox_segment_t *seg = _ox_segment_of_class_block(p);
+  bool fresh = seg->heap == heap && _ox_segment_page_of(seg, p)->free_zero;
+  memset(p, 0, fresh && size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
 }
 
 /* Any size, any power-of-two `align`, from `heap`, without the checked
@@ -33,7 +36,7 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
       if (rounded == 0) rounded = align;
     }
     void *p = _ox_heap_alloc_class(heap, rounded);
-    if (p && zero) zero_class_block(p, size);
+    if (p && zero) zero_class_block(heap, p, size);
     return p;
   }
   void *p = _ox_huge_alloc(size, align, zero);

@@ -54,13 +54,16 @@ bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
 
 /* The block carries the freed tag.  The owner can tell for sure by
  * looking for it in the page's free lists; another thread cannot look
- * without racing the owner, so it lets the free through. */
+ * there without racing the owner, so it looks only among the blocks of
+ * other heaps it keeps itself, and otherwise lets the free through. */
 OX_COLD void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p) {
   if (seg->heap == _ox_tl_heap) {
     for (ox_block_t *b = page->free; b; b = _ox_link_get(b))
       if (b == p) _ox_fatal("double free of", p);
     for (ox_block_t *b = page->local_free; b; b = _ox_link_get(b))
       if (b == p) _ox_fatal("double free of", p);
+  } else if (_ox_reuse_holds(_ox_tl_heap, page->class_idx, p)) {
+    _ox_fatal("double free of", p); /* this thread freed it already and kept it */
   }
   _ox_free_in_page(seg, page, p); /* not found: the program wrote the tag itself */
 }

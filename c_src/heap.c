@@ -13,6 +13,7 @@
 
 #include "block_link.h"
 #include "internal.h"
+#include "reuse.h"
 
 __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec"))) = &_ox_empty_heap;
 
@@ -62,6 +63,7 @@ static ox_heap_t *heap_create(int state) {
   ox_heap_t *heap = _ox_os_map(bytes);
   if (!heap) return NULL;
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) heap->direct[c] = &_ox_empty_page;
+  _ox_reuse_init(heap);
   atomic_flag_clear(&heap->huge_lock);
   atomic_store_explicit(&heap->state, state, memory_order_relaxed);
   ox_heap_t *head = atomic_load_explicit(&all_heaps, memory_order_relaxed);
@@ -88,6 +90,7 @@ ox_heap_t *_ox_heap_for_thread(void) {
 
 static void heap_thread_exit(void *arg) {
   ox_heap_t *heap = arg;
+  _ox_reuse_flush(heap);
   _ox_remote_batch_flush(heap);
   _ox_tl_heap = &_ox_empty_heap;
   _ox_checked_quiet(true);
@@ -168,23 +171,54 @@ void _ox_remote_batch_flush(ox_heap_t *me) {
   me->batch_count = 0;
 }
 
-/* Free a class block owned by another heap: batch it for that heap's
- * remote list, or free it at once if the heap's thread has exited. */
+/* Free a block of `heap` at once if that heap's thread has exited (the
+ * caller collects the heap for a moment). */
+OX_INLINE bool free_into_abandoned(ox_heap_t *heap, ox_segment_t *seg, void *p) {
+  if (!heap_try_claim(heap, OX_HEAP_COLLECTING)) return false;
+  _ox_heap_collect_remote(heap);
+  _ox_page_free_block(heap, seg, p);
+  atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+  return true;
+}
+
+/* Add `b` to `me`'s batch for `heap`. */
+static void batch_add(ox_heap_t *me, ox_heap_t *heap, ox_block_t *b) {
+  if (me->batch_to != heap) {
+    _ox_remote_batch_flush(me);
+    me->batch_to = heap;
+  }
+  if (me->batch_count++ == 0) me->batch_last = b;
+  _ox_remote_link_set(b, me->batch_count == 1 ? NULL : me->batch_first);
+  me->batch_first = b;
+  if (me->batch_count >= OX_REMOTE_BATCH) _ox_remote_batch_flush(me);
+}
+
+void _ox_remote_send(ox_heap_t *me, ox_block_t *b) {
+  ox_segment_t *seg = _ox_segment_of_class_block(b);
+  ox_heap_t *heap = seg->heap;
+  if (heap == me)
+    _ox_page_free_block(me, seg, b);
+  else if (!free_into_abandoned(heap, seg, b))
+    batch_add(me, heap, b);
+}
+
+/* Free a class block owned by another heap: keep it for this thread's
+ * next allocations (reuse.h), or batch it for that heap's remote list, or
+ * free it at once if the heap's thread has exited. */
 void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
+  ox_heap_t *me = _ox_tl_heap;
+  ox_block_t *b = p;
+  if (_ox_reuse_put(me, heap, _ox_segment_page_of(seg, p), b)) {
+    me->remote_frees_sent++;
+    return;
+  }
   if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
       thread_token()) { /* a first-class heap of this thread */
     _ox_page_free_block(heap, seg, p);
     return;
   }
-  if (heap_try_claim(heap, OX_HEAP_COLLECTING)) {
-    _ox_heap_collect_remote(heap);
-    _ox_page_free_block(heap, seg, p);
-    atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
-    return;
-  }
-  ox_heap_t *me = _ox_tl_heap;
-  ox_block_t *b = p;
+  if (free_into_abandoned(heap, seg, p)) return;
   /* No batch without a heap of our own, nor into a first-class heap
    * (ox_heap_destroy must not leave blocks on their way to it). */
   if (me == &_ox_empty_heap ||
@@ -194,14 +228,7 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
     return;
   }
   me->remote_frees_sent++;
-  if (me->batch_to != heap) {
-    _ox_remote_batch_flush(me);
-    me->batch_to = heap;
-  }
-  if (me->batch_count++ == 0) me->batch_last = b;
-  _ox_remote_link_set(b, me->batch_count == 1 ? NULL : me->batch_first);
-  me->batch_first = b;
-  if (me->batch_count >= OX_REMOTE_BATCH) _ox_remote_batch_flush(me);
+  batch_add(me, heap, b);
 }
 
 /* Before mapping a new segment: let abandoned heaps give back what their

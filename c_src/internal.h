@@ -116,8 +116,15 @@ void _ox_heap_visit_all(ox_heap_visitor visit, void *arg);
 void _ox_heap_collect_remote(ox_heap_t *heap);
 void _ox_free_remote(ox_segment_t *seg, void *p);
 void _ox_remote_batch_flush(ox_heap_t *me);
-#define OX_REMOTE_BATCH 32 /* remote frees sent in one atomic push */
+void _ox_remote_send(ox_heap_t *me, ox_block_t *b); /* a block of another heap, to its owner */
+#define OX_REMOTE_BATCH 32                          /* remote frees sent in one atomic push */
 void _ox_heap_collect_abandoned(void);
+
+/* ---- reuse.c: blocks of other heaps reused by the thread that freed them
+ * (the inline parts: reuse.h) */
+void _ox_reuse_init(ox_heap_t *heap);
+bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p);
+void _ox_reuse_flush(ox_heap_t *me); /* send every kept block to its owner */
 
 /* ---- huge.c ------------------------------------------------------------- */
 void *_ox_huge_alloc(size_t size, size_t align, bool zero);

@@ -9,6 +9,7 @@
 
 #include "block_link.h"
 #include "internal.h"
+#include "reuse.h"
 #include "size_class.h"
 
 /* Carve at most this many bytes of a fresh page per slow-path visit, so
@@ -168,8 +169,8 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
       if (page != q->first) {
         queue_unlink(q, page);
         queue_push_front(q, page);
-        queue_sync_direct(heap, cls);
       }
+      queue_sync_direct(heap, cls); /* it may point at the reuse list */
       return page;
     }
     page_to_full(heap, page);
@@ -183,6 +184,15 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
   return page;
 }
 
+/* The class's first page if the direct pointer had left it (for the
+ * reuse list, which ran dry) while it still had free blocks. */
+static ox_page_t *first_page_ready(ox_heap_t *heap, unsigned cls) {
+  ox_page_t *first = heap->queue[cls].first;
+  if (!first || first == heap->direct[cls] || !first->free) return NULL;
+  heap->direct[cls] = first;
+  return first;
+}
+
 static void heap_maintenance(ox_heap_t *heap) {
   _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
@@ -191,6 +201,8 @@ static void heap_maintenance(ox_heap_t *heap) {
   if (now < heap->next_purge_ms) return;
   uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
   heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
+  _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
+  _ox_remote_batch_flush(heap);
   _ox_segment_purge(heap, now, false);
   _ox_segment_cache_purge(now, false);
   _ox_huge_cache_purge(now, false);
@@ -204,9 +216,17 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
     if (!heap) goto out_of_memory;
     if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
   }
-  heap_maintenance(heap);
-  ox_page_t *page = find_page(heap, cls);
-  if (!page) goto out_of_memory;
+  /* Blocks of other heaps this thread freed first: they are hot (they
+   * count in their owners' pages, not here).  Then the page they stood in
+   * for, if it still has blocks. */
+  ox_page_t *page = _ox_reuse_take(heap, cls);
+  if (page) return page_pop(page);
+  page = first_page_ready(heap, cls);
+  if (!page) {
+    heap_maintenance(heap);
+    page = find_page(heap, cls);
+    if (!page) goto out_of_memory;
+  }
   void *block = page_pop(page);
   page_sync_live(heap, page);
   return block;

@@ -57,6 +57,10 @@
  * eight classes per power of two (internal waste < 12.5 %) up to 512 KiB. */
 #define OX_CLASS_COUNT 105 /* 9 + 8 * 12 */
 
+/* Classes whose blocks a thread may keep when it frees them into another
+ * heap (reuse.h): the first 33, blocks of up to 1 KiB. */
+#define OX_REUSE_CLASSES 33
+
 enum ox_kind { OX_KIND_SMALL, OX_KIND_MEDIUM, OX_KIND_LARGE, OX_KIND_HUGE };
 #define OX_PAGED_KINDS 3
 
@@ -180,6 +184,10 @@ struct ox_heap_s {
   ox_block_t *batch_first, *batch_last;
   uint32_t batch_count;
   size_t remote_frees_sent; /* statistics: frees into other heaps */
+  /* Blocks of other heaps this thread freed, kept for its own next
+   * allocations (reuse.h): one page-shaped list per class, which
+   * direct[c] points at while it holds blocks. */
+  ox_page_t reuse[OX_REUSE_CLASSES];
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;

@@ -38,6 +38,10 @@ run stress-8-no-caches 90 env OXALLOC_PURGE_DELAY=0 OXALLOC_SEGMENT_CACHE=0 \
 run stress-8-checked 90 "$dir/stress-checked" 8 4 10000 88 80
 # (b) thread churn: PHASES WAVES WATCHDOG (5 x 100 waves x 8 threads).
 run churn 120 "$dir/churn" 5 100 100
+# (b2) blocks freed into another heap and reused by the freeing thread,
+# then freed by their owner or a third thread: ROUNDS WAVES WATCHDOG.
+run reuse 120 "$dir/reuse" 20 20 100
+run reuse-checked 120 "$dir/reuse-checked" 10 10 100
 # (c) fork loop: FORKS WORKERS WATCHDOG.
 run forkloop 120 "$dir/forkloop" 200 4 100
 # (d) out of memory under RLIMIT_AS: every API in every range.

@@ -1,0 +1,42 @@
+/*
+ * reuse.c - the out-of-line parts of reuse.h: the lists' limits, the
+ * double-free look-up, and sending kept blocks back to their owners.
+ */
+#include "reuse.h"
+#include "size_class.h"
+
+#define REUSE_BYTES      (8 * OX_KiB)
+#define REUSE_MIN_BLOCKS 8
+
+/* Set the lists' limits of a new heap. */
+void _ox_reuse_init(ox_heap_t *heap) {
+  for (unsigned cls = 0; cls < OX_REUSE_CLASSES; cls++) {
+    uint32_t n = (uint32_t)(REUSE_BYTES / _ox_class_size(cls));
+    heap->reuse[cls].reserved = n < REUSE_MIN_BLOCKS ? REUSE_MIN_BLOCKS : n;
+  }
+}
+
+/* Is `p` kept in the class's list?  (Double-free confirmation.) */
+bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p) {
+  if (cls >= OX_REUSE_CLASSES) return false;
+  for (ox_block_t *b = me->reuse[cls].free; b; b = _ox_link_get(b))
+    if (b == p) return true;
+  return false;
+}
+
+/* Send every kept block back to its owner.  direct[c] may still point at
+ * an emptied list: the next allocation of the class then takes the slow
+ * path, which sets it right. */
+void _ox_reuse_flush(ox_heap_t *me) {
+  for (unsigned cls = 0; cls < OX_REUSE_CLASSES; cls++) {
+    ox_page_t *list = &me->reuse[cls];
+    ox_block_t *b = list->free;
+    list->free = NULL;
+    list->capacity = list->used;
+    while (b) {
+      ox_block_t *next = _ox_link_get(b);
+      _ox_remote_send(me, b);
+      b = next;
+    }
+  }
+}
