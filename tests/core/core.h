@@ -54,7 +54,12 @@
     X(thread_exit_live_blocks, NULL, 60)                     \
     X(rss_small_blocks, "OXALLOC_PURGE_DELAY=0", 60)         \
     X(rss_medium_blocks, "OXALLOC_PURGE_DELAY=0", 60)        \
-    X(rss_huge_blocks, "OXALLOC_PURGE_DELAY=0", 60)
+    X(rss_huge_blocks, "OXALLOC_PURGE_DELAY=0", 60)         \
+    X(huge_reuse_assembled, NULL, 30)                        \
+    X(huge_reuse_split, NULL, 30)                            \
+    X(huge_reuse_realloc, NULL, 60)                          \
+    X(huge_reuse_heap, NULL, 30)                             \
+    X(huge_reuse_bounded_maps, NULL, 120)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)
