@@ -24,8 +24,10 @@
  * at most this: its pages are resident already, and a block that grows (a
  * vector) then grows in place.  A bigger excess is split off and cached. */
 #define HUGE_CACHE_KEEP_EXCESS (8 * OX_MiB)
-/* A donor left smaller than this is unmapped rather than cached. */
-#define HUGE_MIN_CACHED OX_MiB
+/* A donor gives at least this much, and is unmapped rather than cached
+ * when left with less: small pieces are not worth the calls (nor are the
+ * small, mostly untouched mappings of small over-aligned blocks). */
+#define HUGE_MIN_PIECE OX_MiB
 
 /* Pages moved in from another mapping stay a kernel mapping (VMA) of their
  * own, and mremap works within one: the header page records where each
@@ -280,7 +282,8 @@ static int huge_cache_take_all(ox_segment_t **out) {
   return n;
 }
 
-/* Cache a freed mapping, evicting the oldest ones it would not fit beside. */
+/* Cache a freed mapping, evicting the oldest ones it would not fit beside
+ * (when every slot is taken, it is unmapped instead). */
 static void huge_cache_add(ox_segment_t *seg) {
   size_t limit = huge_cache_limit();
   if (seg->huge_offset > OX_SEGMENT_SIZE || seg->map_size > limit) {
@@ -293,7 +296,7 @@ static void huge_cache_add(ox_segment_t *seg) {
   int n = huge_cache_take_all(all);
   size_t cached = 0;
   for (int i = 0; i < n; i++) cached += all[i]->map_size;
-  while (n > 0 && (cached + seg->map_size > limit || n == HUGE_CACHE_SLOTS)) {
+  while (n > 0 && cached + seg->map_size > limit) {
     int oldest = 0;
     for (int i = 1; i < n; i++)
       if (pieces_of(all[i])->freed_seq < pieces_of(all[oldest])->freed_seq) oldest = i;
@@ -358,10 +361,16 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
     ox_segment_t *d = donors[pick];
     size_t g = d->map_size < need ? d->map_size : need;
     uint32_t extra = pieces_in(d, d->map_size - g, d->map_size);
-    if (count + extra > HUGE_MAX_PIECES) continue;
+    if (g < HUGE_MIN_PIECE || count + extra > HUGE_MAX_PIECES) continue;
     give[pick] = g;
     count += extra;
     need -= g;
+  }
+  if (count == pieces_of(best)->count) { /* no donor: grow it as realloc would */
+    best->huge_offset = offset;
+    best->huge_align = align;
+    ox_segment_t *grown = huge_resize(best, want);
+    if (grown) return grown;
   }
   uint8_t *raw;
   size_t total, best_map = best->map_size, filled = 0, moved;
@@ -384,7 +393,7 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
       _ox_segment_map_set((uintptr_t)d, g, NULL);
     ok = move_range(d, keep, d->map_size, 0, dest, dest + filled, &out, &moved);
     filled += moved;
-    if (keep >= HUGE_MIN_CACHED) {
+    if (keep >= HUGE_MIN_PIECE) {
       huge_truncate(d, keep);
     } else if (keep) { /* too small to be worth a slot */
       huge_truncate(d, keep);
@@ -419,7 +428,6 @@ static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t alig
   } else {
     /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */
     best->huge_offset = offset;
-    best->huge_usable = best->map_size - offset;
     best->huge_align = align;
     if (best->map_size - map_size > HUGE_CACHE_KEEP_EXCESS) {
       ox_segment_t *rest = huge_split(best, map_size);
@@ -456,6 +464,8 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
     return NULL;
   }
   seg->huge_align = align;
+  /* The request, not the mapping: a cached one may be bigger. */
+  seg->huge_usable = map_size - offset;
   seg->pages_used = 1; /* live */
   seg->arena = NULL;
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, 1);
@@ -541,8 +551,12 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
   }
   size_t new_map = seg->huge_offset + page_round(new_size);
   /* A size that fits stays, unless that would keep much more than it uses. */
-  if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map))
+  if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map)) {
+    size_t usable = new_map - seg->huge_offset;
+    _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)usable - (intptr_t)seg->huge_usable);
+    seg->huge_usable = usable;
     return (uint8_t *)seg + seg->huge_offset;
+  }
   size_t old_usable = seg->huge_usable, offset = seg->huge_offset;
   ox_heap_t *arena = seg->arena; /* the list links must follow a move */
   if (arena) huge_detach(seg);
