@@ -14,7 +14,7 @@
 
 #include "internal.h"
 
-#define HUGE_CACHE_SLOTS 16
+#define HUGE_CACHE_SLOTS 32
 #define HUGE_MAX_ALIGN   ((size_t)1 << 40)
 #define HUGE_MAX_PIECES  32
 /* The cache keeps at least this share of the live huge bytes (a bigger
@@ -44,6 +44,10 @@ _Static_assert(HUGE_PIECES_AT + sizeof(huge_pieces_t) <= 4096,
                "the piece table fits the header page");
 
 static ox_slot_t huge_cache[HUGE_CACHE_SLOTS];
+/* The size of the mapping in each slot, stored before it is put there: a
+ * request chooses by these without taking every slot (a race only makes
+ * the choice worse: what is taken is then checked). */
+static _Atomic size_t huge_cache_size[HUGE_CACHE_SLOTS];
 static _Atomic size_t huge_cached_bytes;
 static _Atomic uint64_t huge_free_count;
 
@@ -257,7 +261,13 @@ static bool huge_cache_put(ox_segment_t *seg, size_t limit) {
     atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
     return false;
   }
-  if (_ox_slots_put(huge_cache, HUGE_CACHE_SLOTS, seg)) return true;
+  seg->freed_at_ms = _ox_os_now_ms();
+  for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+    ox_segment_t *expected = NULL;
+    if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) != NULL) continue;
+    atomic_store_explicit(&huge_cache_size[i], seg->map_size, memory_order_relaxed);
+    if (atomic_compare_exchange_strong(&huge_cache[i], &expected, seg)) return true;
+  }
   atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
   return false;
 }
@@ -292,6 +302,10 @@ static void huge_cache_add(ox_segment_t *seg) {
   }
   pieces_of(seg)->freed_seq = atomic_fetch_add(&huge_free_count, 1);
   if (huge_cache_put(seg, limit)) return;
+  if (atomic_load(&huge_cached_bytes) + seg->map_size <= limit) { /* the slots are full */
+    huge_unmap(seg);
+    return;
+  }
   ox_segment_t *all[HUGE_CACHE_SLOTS];
   int n = huge_cache_take_all(all);
   size_t cached = 0;
@@ -304,7 +318,10 @@ static void huge_cache_add(ox_segment_t *seg) {
     huge_unmap(all[oldest]);
     all[oldest] = all[--n];
   }
-  all[n++] = seg;
+  if (n < HUGE_CACHE_SLOTS)
+    all[n++] = seg;
+  else
+    huge_unmap(seg);
   for (int i = 0; i < n; i++) huge_cache_put_or_unmap(all[i], limit);
 }
 
@@ -314,13 +331,36 @@ static size_t huge_keep_excess(size_t map_size) {
   return map_size > 8 * OX_MiB ? map_size : 8 * OX_MiB;
 }
 
-/* Is `a` a better cached mapping than `b` for `want` bytes?  The smallest
- * one that fits; failing that, the largest (growing it reuses its pages). */
-static bool better_fit(const ox_segment_t *a, const ox_segment_t *b, size_t want) {
-  if (!b) return true;
-  bool a_fits = a->map_size >= want, b_fits = b->map_size >= want;
+/* Is a cached mapping of `a` bytes better than one of `b` for `want`?
+ * The smallest one that fits; failing that, the largest (growing it
+ * reuses its pages). */
+static bool better_fit(size_t a, size_t b, size_t want) {
+  bool a_fits = a >= want, b_fits = b >= want;
   if (a_fits != b_fits) return a_fits;
-  return a_fits ? a->map_size < b->map_size : a->map_size > b->map_size;
+  return a_fits ? a < b : a > b;
+}
+
+/* Take the best cached mapping for `want` bytes, chosen by the sizes. */
+static ox_segment_t *huge_cache_take_best(size_t want) {
+  for (int attempt = 0; attempt < 4; attempt++) { /* others may take it first */
+    int best = -1;
+    size_t best_size = 0;
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+      if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) == NULL) continue;
+      size_t size = atomic_load_explicit(&huge_cache_size[i], memory_order_relaxed);
+      if (best < 0 || better_fit(size, best_size, want)) {
+        best = i;
+        best_size = size;
+      }
+    }
+    if (best < 0) return NULL;
+    ox_segment_t *seg = atomic_exchange(&huge_cache[best], NULL);
+    if (seg) {
+      atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
+      return seg;
+    }
+  }
+  return NULL;
 }
 
 /* Cut the cached `seg` at `cut` bytes; the pages after the cut become a
@@ -416,14 +456,12 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
 /* A mapping of `map_size` bytes with the block at `offset`, made of cached
  * ones; NULL when the cache is empty or a call failed. */
 static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t align) {
-  ox_segment_t *all[HUGE_CACHE_SLOTS], *best = NULL;
-  int n = huge_cache_take_all(all), best_at = -1;
-  for (int i = 0; i < n; i++)
-    if (better_fit(all[i], best, map_size)) best = all[best_at = i];
+  ox_segment_t *best = huge_cache_take_best(map_size);
   if (!best) return NULL;
-  all[best_at] = all[--n];
-  ox_segment_t *seg = best;
-  if (best->map_size < map_size) {
+  ox_segment_t *all[HUGE_CACHE_SLOTS + 1], *seg = best; /* + 1: `best` may go back */
+  int n = 0;
+  if (best->map_size < map_size) { /* none fits: the others may give pages */
+    n = huge_cache_take_all(all);
     seg = huge_assemble(best, all, &n, map_size, offset, align);
   } else {
     /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */

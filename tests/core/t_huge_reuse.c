@@ -175,3 +175,26 @@ void test_huge_reuse_bounded_maps(void)
     CHECKF(most < 40 * (LIVE + 16), "%ld mappings", most);
     free_all(p, LIVE);
 }
+
+/* More freed huge blocks than the cache has slots, within its byte limit:
+ * the ones that find no slot are unmapped, the others reused. */
+void test_huge_reuse_full_cache(void)
+{
+    enum { N = 80 };
+    void *p[N];
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < N; i++) {
+            size_t s = MiB + (size_t)i * 4096;
+            p[i] = ox_malloc(s);
+            CHECK(p[i] != NULL);
+            if (p[i])
+                blk_fill(p[i], s);
+        }
+        for (int i = 0; i < N; i++) {
+            if (!p[i])
+                continue;
+            CHECKF(blk_ok(p[i], MiB + (size_t)i * 4096), "block %d changed", i);
+            ox_free(p[i]);
+        }
+    }
+}
