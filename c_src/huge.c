@@ -7,7 +7,8 @@
  * A request no cached mapping fits is assembled: the largest one moves to
  * a new place and grows, and the tails of the others move in after it
  * (mremap moves pages without copying them, and they stay resident), so
- * only what the cache lacks is faulted in.  Growth uses mremap too.
+ * only what the cache lacks is faulted in; a cached mapping much bigger
+ * than a request is split, the rest staying cached.  Growth uses mremap.
  */
 #include <errno.h>
 #include <string.h>
@@ -153,22 +154,21 @@ static void huge_truncate(ox_segment_t *seg, size_t new_map) {
 
 /* Move bytes [from, to) of `seg` to `dest`, one mremap per piece (the pages
  * stay resident), and append the pieces they become to `out` (offsets from
- * `out_base`); the last one grows by `grow` fresh bytes.  On failure what
- * was not moved yet is unmapped; `*moved` tells how much was.  The records
- * of `seg` are left for the caller: they may have moved away. */
-static bool move_range(ox_segment_t *seg, size_t from, size_t to, size_t grow, uint8_t *out_base,
-                       uint8_t *dest, huge_pieces_t *out, size_t *moved) {
+ * `out_base`).  On failure what was not moved yet is unmapped; `*moved`
+ * tells how much was.  The records of `seg` are left for the caller: they
+ * may have moved away. */
+static bool move_range(ox_segment_t *seg, size_t from, size_t to, uint8_t *out_base, uint8_t *dest,
+                       huge_pieces_t *out, size_t *moved) {
   huge_pieces_t src = *pieces_of(seg); /* the header may be among the moved pages */
   *moved = 0;
   for (uint32_t i = 0; i < src.count && from < to; i++) {
     if (src.end[i] <= from) continue;
     size_t len = (src.end[i] < to ? src.end[i] : to) - from;
-    size_t extra = from + len == to ? grow : 0;
-    if (!_ox_os_remap_to((uint8_t *)seg + from, len, len + extra, dest + *moved)) {
+    if (!_ox_os_remap_to((uint8_t *)seg + from, len, len, dest + *moved)) {
       _ox_os_unmap((uint8_t *)seg + from, to - from);
       return false;
     }
-    *moved += len + extra;
+    *moved += len;
     out->end[out->count++] = (size_t)(dest + *moved - out_base);
     from += len;
   }
@@ -203,6 +203,19 @@ static void huge_unreserve_around(uint8_t *raw, size_t total, uint8_t *dest, siz
   if (failed && used) _ox_os_unmap(dest, used);
 }
 
+/* Grow the mapping's last piece to `new_map` where it is, if the address
+ * space after it is free. */
+static bool huge_grow_in_place(ox_segment_t *seg, size_t new_map) {
+  huge_pieces_t *pieces = pieces_of(seg);
+  size_t old_map = seg->map_size, last = piece_start(pieces, pieces->count - 1);
+  if (!_ox_os_remap_inplace((uint8_t *)seg + last, old_map - last, new_map - last)) return false;
+  pieces->end[pieces->count - 1] = new_map;
+  seg->map_size = new_map;
+  seg->huge_usable = new_map - seg->huge_offset;
+  _ox_segment_map_set((uintptr_t)seg, new_map, seg);
+  return true;
+}
+
 /* Resize the mapping to `new_map`; the segment may move.  NULL on failure
  * (the old mapping is then unchanged).  A mapping of several pieces grows
  * only in place: moving them one by one could fail half-way. */
@@ -215,16 +228,8 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
     _ox_os_unmap((uint8_t *)seg + new_map, old_map - new_map);
     return seg;
   }
-  huge_pieces_t *pieces = pieces_of(seg);
-  size_t last = piece_start(pieces, pieces->count - 1);
-  if (_ox_os_remap_inplace((uint8_t *)seg + last, old_map - last, new_map - last)) {
-    pieces->end[pieces->count - 1] = new_map;
-    seg->map_size = new_map;
-    seg->huge_usable = new_map - seg->huge_offset;
-    _ox_segment_map_set((uintptr_t)seg, new_map, seg);
-    return seg;
-  }
-  if (pieces->count > 1) return NULL;
+  if (huge_grow_in_place(seg, new_map)) return seg;
+  if (pieces_of(seg)->count > 1) return NULL;
   uint8_t *raw;
   size_t total;
   uint8_t *dest = huge_reserve(new_map, seg->huge_offset, seg->huge_align, &raw, &total);
@@ -372,7 +377,7 @@ static ox_segment_t *huge_split(ox_segment_t *seg, size_t cut) {
   uint8_t *dest = huge_reserve(tail, ps, ps, &raw, &total);
   huge_pieces_t out = {.freed_seq = pieces_of(seg)->freed_seq, .count = 0};
   huge_forget_tail(seg, cut);
-  bool ok = dest && move_range(seg, cut, seg->map_size, 0, dest, dest, &out, &moved);
+  bool ok = dest && move_range(seg, cut, seg->map_size, dest, dest, &out, &moved);
   if (!dest) _ox_os_unmap((uint8_t *)seg + cut, tail);
   huge_truncate(seg, cut);
   if (!dest) return NULL;
@@ -390,7 +395,7 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
                                    size_t want, size_t offset, size_t align) {
   size_t give[HUGE_CACHE_SLOTS] = {0}, need = want - best->map_size;
   bool seen[HUGE_CACHE_SLOTS] = {false};
-  uint32_t count = pieces_of(best)->count;
+  uint32_t count = pieces_of(best)->count + 1; /* + 1: the fresh part */
   /* The smallest donors first: they are used up whole, not left in bits. */
   while (need > 0) {
     int pick = -1;
@@ -406,11 +411,14 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
     count += extra;
     need -= g;
   }
-  if (count == pieces_of(best)->count) { /* no donor: grow it as realloc would */
-    best->huge_offset = offset;
+  if (count == pieces_of(best)->count + 1 && huge_grow_in_place(best, want)) {
+    best->huge_offset = offset; /* no donor, and room after it */
     best->huge_align = align;
-    ox_segment_t *grown = huge_resize(best, want);
-    if (grown) return grown;
+    return best;
+  }
+  if (count > HUGE_MAX_PIECES) { /* no room left for the fresh part's piece */
+    huge_unmap(best);
+    return NULL;
   }
   uint8_t *raw;
   size_t total, best_map = best->map_size, filled = 0, moved;
@@ -421,8 +429,14 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
   }
   huge_pieces_t out = {.count = 0};
   _ox_segment_map_set((uintptr_t)best, best_map, NULL);
-  bool ok = move_range(best, 0, best_map, need, dest, dest, &out, &moved);
+  bool ok = move_range(best, 0, best_map, dest, dest, &out, &moved);
   filled += moved;
+  /* The fresh part is mapped apart: one mremap that moves and grows is
+   * right, but valgrind then takes the new pages for unmapped ones. */
+  if (ok && need > 0 && (ok = _ox_os_commit_at(dest + filled, need))) {
+    filled += need;
+    out.end[out.count++] = filled;
+  }
   for (int i = 0; ok && i < *ndonors; i++) {
     if (!give[i]) continue;
     ox_segment_t *d = donors[i];
@@ -431,7 +445,7 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
       huge_forget_tail(d, keep);
     else
       _ox_segment_map_set((uintptr_t)d, g, NULL);
-    ok = move_range(d, keep, d->map_size, 0, dest, dest + filled, &out, &moved);
+    ok = move_range(d, keep, d->map_size, dest, dest + filled, &out, &moved);
     filled += moved;
     if (keep >= HUGE_MIN_PIECE) {
       huge_truncate(d, keep);
