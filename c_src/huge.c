@@ -18,9 +18,10 @@
 #define HUGE_CACHE_SLOTS 32
 #define HUGE_MAX_ALIGN   ((size_t)1 << 40)
 #define HUGE_MAX_PIECES  32
-/* The cache keeps at least this share of the live huge bytes (a bigger
- * working set of huge blocks churns through more freed pages). */
-#define HUGE_CACHE_LIVE_DIVISOR 2
+/* The cache may hold as many bytes as the live huge blocks (a bigger
+ * working set of huge blocks churns through more freed pages); as they
+ * are freed the limit falls with them, and the purge delay still applies. */
+#define HUGE_CACHE_LIVE_DIVISOR 1
 /* A cached mapping that fits a request is taken whole when the excess is
  * at most this: its pages are resident already, and a block that grows (a
  * vector) then grows in place.  A bigger excess is split off and cached. */

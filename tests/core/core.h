@@ -60,7 +60,8 @@
     X(huge_reuse_realloc, NULL, 60)                          \
     X(huge_reuse_heap, NULL, 30)                             \
     X(huge_reuse_bounded_maps, NULL, 120)                    \
-    X(huge_reuse_full_cache, NULL, 60)
+    X(huge_reuse_full_cache, NULL, 60)                       \
+    X(huge_reuse_cache_follows_live, NULL, 60)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)

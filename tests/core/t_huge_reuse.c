@@ -198,3 +198,25 @@ void test_huge_reuse_full_cache(void)
         }
     }
 }
+
+/* The cache may grow with the live huge bytes, and shrinks with them: once
+ * every block is freed it holds about OXALLOC_HUGE_CACHE_MB (64 MiB by
+ * default), not the whole working set, even before the purge delay. */
+void test_huge_reuse_cache_follows_live(void)
+{
+    enum { N = 48 };
+    void *p[N];
+    size_t base = rss_bytes();
+    for (int i = 0; i < N; i++) {
+        p[i] = ox_malloc(8 * MiB);
+        CHECK(p[i] != NULL);
+        if (p[i])
+            touch(p[i], 8 * MiB);
+    }
+    size_t peak = rss_bytes();
+    free_all(p, N);
+    size_t after = rss_bytes();
+    printf("rss before %zu MiB, with 384 MiB live %zu MiB, right after free "
+           "%zu MiB\n", base >> 20, peak >> 20, after >> 20);
+    CHECKF(after <= base + 80 * MiB, "%zu MiB still resident", after >> 20);
+}
