@@ -4,19 +4,62 @@
  * at `huge_offset` after it.  Freed mappings wait in a small lock-free
  * cache, so a churn of big blocks reuses resident pages instead of
  * faulting fresh ones in; they go back to the OS after the purge delay.
- * Growth uses mremap: in place when the address space after the block is
- * free, otherwise the pages move without being copied.
+ * A request no cached mapping fits is assembled: the largest one moves to
+ * a new place and grows, and the tails of the others move in after it
+ * (mremap moves pages without copying them, and they stay resident), so
+ * only what the cache lacks is faulted in; a cached mapping much bigger
+ * than a request is split, the rest staying cached.  Growth uses mremap.
  */
 #include <errno.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define HUGE_CACHE_SLOTS 16
+#define HUGE_CACHE_SLOTS 32
 #define HUGE_MAX_ALIGN   ((size_t)1 << 40)
+#define HUGE_MAX_PIECES  32
+/* The cache may hold as many bytes as the live huge blocks (a bigger
+ * working set of huge blocks churns through more freed pages); as they
+ * are freed the limit falls with them, and the purge delay still applies. */
+#define HUGE_CACHE_LIVE_DIVISOR 1
+/* A cached mapping that fits a request is taken whole when the excess is
+ * at most this: its pages are resident already, and a block that grows (a
+ * vector) then grows in place.  A bigger excess is split off and cached. */
+#define HUGE_CACHE_KEEP_EXCESS (8 * OX_MiB)
+/* A donor gives at least this much, and is unmapped rather than cached
+ * when left with less: small pieces are not worth the calls (nor are the
+ * small, mostly untouched mappings of small over-aligned blocks). */
+#define HUGE_MIN_PIECE OX_MiB
+
+/* Pages moved in from another mapping stay a kernel mapping (VMA) of their
+ * own, and mremap works within one: the header page records where each
+ * piece ends.  Recorded pieces may be finer than the kernel's mappings
+ * (it merges some), never coarser. */
+typedef struct {
+  uint64_t freed_seq;          /* order of frees: the cache evicts the oldest */
+  uint32_t count;              /* 1 .. HUGE_MAX_PIECES */
+  size_t end[HUGE_MAX_PIECES]; /* offsets from the base; end[count - 1] == map_size */
+} huge_pieces_t;
+
+#define HUGE_PIECES_AT ((sizeof(ox_segment_t) + sizeof(ox_page_t) + 15) & ~(size_t)15)
+_Static_assert(HUGE_PIECES_AT + sizeof(huge_pieces_t) <= 4096,
+               "the piece table fits the header page");
 
 static ox_slot_t huge_cache[HUGE_CACHE_SLOTS];
+/* The size of the mapping in each slot, stored before it is put there: a
+ * request chooses by these without taking every slot (a race only makes
+ * the choice worse: what is taken is then checked). */
+static _Atomic size_t huge_cache_size[HUGE_CACHE_SLOTS];
 static _Atomic size_t huge_cached_bytes;
+static _Atomic uint64_t huge_free_count;
+
+static huge_pieces_t *pieces_of(ox_segment_t *seg) {
+  return (huge_pieces_t *)((uint8_t *)seg + HUGE_PIECES_AT);
+}
+
+static size_t piece_start(const huge_pieces_t *pieces, uint32_t i) {
+  return i ? pieces->end[i - 1] : 0;
+}
 
 static size_t page_round(size_t n) {
   size_t ps = _ox_os_page_size();
@@ -43,20 +86,28 @@ static uint8_t *huge_base_in(uint8_t *raw, size_t offset, size_t align) {
   return (uint8_t *)(block - offset);
 }
 
-static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t align) {
-  seg->heap = NULL;
+/* Write the header of a mapping of `map_size` bytes made of `pieces` (NULL:
+ * one fresh mapping) and enter it in the segment map. */
+static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t align,
+                      const huge_pieces_t *pieces) {
+  memset(seg, 0, HUGE_PIECES_AT); /* the page may hold a freed block's data */
   seg->kind = OX_KIND_HUGE;
   seg->page_shift = 63; /* every address maps to pages[0] */
   seg->page_count = 1;
   seg->pages_used = 1;
-  seg->in_heap_list = 0;
-  seg->next = seg->prev = NULL;
   seg->map_size = map_size;
   seg->huge_offset = offset;
   seg->huge_usable = map_size - offset;
   seg->huge_align = align;
-  seg->arena = NULL;
-  _ox_os_advise_huge_pages(seg, map_size);
+  huge_pieces_t *own = pieces_of(seg);
+  if (pieces) {
+    *own = *pieces;
+  } else {
+    own->freed_seq = 0;
+    own->count = 1;
+    own->end[0] = map_size;
+    _ox_os_advise_huge_pages(seg, map_size);
+  }
   _ox_segment_map_set((uintptr_t)seg, map_size, seg);
 }
 
@@ -70,7 +121,7 @@ static ox_segment_t *huge_map(size_t map_size, size_t offset, size_t align) {
   if (base > raw) _ox_os_unmap(raw, (size_t)(base - raw));
   uint8_t *end = base + map_size;
   if (raw + total > end) _ox_os_unmap(end, (size_t)(raw + total - end));
-  huge_init((ox_segment_t *)base, map_size, offset, align);
+  huge_init((ox_segment_t *)base, map_size, offset, align, NULL);
   return (ox_segment_t *)base;
 }
 
@@ -82,64 +133,153 @@ static void huge_unmap(ox_segment_t *seg) {
 
 /* ---- resizing a mapping ---------------------------------------------------- */
 
-/* Forget the map entries of the chunks that lie wholly past `new_end`. */
-static void map_clear_tail(ox_segment_t *seg, uintptr_t new_end) {
+/* Forget the map entries of the chunks that lie wholly past `new_map`:
+ * before their pages go (another thread may map that address space next). */
+static void huge_forget_tail(ox_segment_t *seg, size_t new_map) {
+  uintptr_t new_end = (uintptr_t)seg + new_map;
   uintptr_t keep_end = (new_end + OX_SEGMENT_MASK) & ~(uintptr_t)OX_SEGMENT_MASK;
   uintptr_t old_end = (uintptr_t)seg + seg->map_size;
   if (old_end > keep_end) _ox_segment_map_set(keep_end, old_end - keep_end, NULL);
 }
 
+/* Record that `seg` keeps only its first `new_map` bytes. */
+static void huge_truncate(ox_segment_t *seg, size_t new_map) {
+  huge_pieces_t *pieces = pieces_of(seg);
+  uint32_t i = 0;
+  while (pieces->end[i] < new_map) i++;
+  pieces->count = i + 1;
+  pieces->end[i] = new_map;
+  seg->map_size = new_map;
+  seg->huge_usable = new_map - seg->huge_offset;
+}
+
+/* Move bytes [from, to) of `seg` to `dest`, one mremap per piece (the pages
+ * stay resident), and append the pieces they become to `out` (offsets from
+ * `out_base`).  On failure what was not moved yet is unmapped; `*moved`
+ * tells how much was.  The records of `seg` are left for the caller: they
+ * may have moved away. */
+static bool move_range(ox_segment_t *seg, size_t from, size_t to, uint8_t *out_base, uint8_t *dest,
+                       huge_pieces_t *out, size_t *moved) {
+  huge_pieces_t src = *pieces_of(seg); /* the header may be among the moved pages */
+  *moved = 0;
+  for (uint32_t i = 0; i < src.count && from < to; i++) {
+    if (src.end[i] <= from) continue;
+    size_t len = (src.end[i] < to ? src.end[i] : to) - from;
+    if (!_ox_os_remap_to((uint8_t *)seg + from, len, len, dest + *moved)) {
+      _ox_os_unmap((uint8_t *)seg + from, to - from);
+      return false;
+    }
+    *moved += len;
+    out->end[out->count++] = (size_t)(dest + *moved - out_base);
+    from += len;
+  }
+  return true;
+}
+
+static uint32_t pieces_in(ox_segment_t *seg, size_t from, size_t to) {
+  huge_pieces_t *pieces = pieces_of(seg);
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < pieces->count; i++)
+    n += pieces->end[i] > from && piece_start(pieces, i) < to;
+  return n;
+}
+
+/* Address space for `map_size` bytes at a base placed for `offset` and
+ * `align`: the base, and in *raw / *total the whole reservation. */
+static uint8_t *huge_reserve(size_t map_size, size_t offset, size_t align, uint8_t **raw,
+                             size_t *total) {
+  if (!_ox_segment_map_ready()) return NULL;
+  *total = map_size + huge_slack_for(align);
+  *raw = _ox_os_reserve(*total);
+  return *raw ? huge_base_in(*raw, offset, align) : NULL;
+}
+
+/* Give back the reservation around [dest, dest + used): all of it but the
+ * used part, then (when `failed`) the used part too. */
+static void huge_unreserve_around(uint8_t *raw, size_t total, uint8_t *dest, size_t used,
+                                  bool failed) {
+  if (dest > raw) _ox_os_unreserve(raw, (size_t)(dest - raw));
+  if (raw + total > dest + used)
+    _ox_os_unreserve(dest + used, (size_t)(raw + total - (dest + used)));
+  if (failed && used) _ox_os_unmap(dest, used);
+}
+
+/* Grow the mapping's last piece to `new_map` where it is, if the address
+ * space after it is free. */
+static bool huge_grow_in_place(ox_segment_t *seg, size_t new_map) {
+  huge_pieces_t *pieces = pieces_of(seg);
+  size_t old_map = seg->map_size, last = piece_start(pieces, pieces->count - 1);
+  if (!_ox_os_remap_inplace((uint8_t *)seg + last, old_map - last, new_map - last)) return false;
+  pieces->end[pieces->count - 1] = new_map;
+  seg->map_size = new_map;
+  seg->huge_usable = new_map - seg->huge_offset;
+  _ox_segment_map_set((uintptr_t)seg, new_map, seg);
+  return true;
+}
+
 /* Resize the mapping to `new_map`; the segment may move.  NULL on failure
- * (the old mapping is then unchanged). */
+ * (the old mapping is then unchanged).  A mapping of several pieces grows
+ * only in place: moving them one by one could fail half-way. */
 static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   size_t old_map = seg->map_size;
   if (new_map == old_map) return seg;
   if (new_map < old_map) {
-    map_clear_tail(seg, (uintptr_t)seg + new_map);
-    _ox_os_remap_inplace(seg, old_map, new_map);
-    seg->map_size = new_map;
-    seg->huge_usable = new_map - seg->huge_offset;
+    huge_forget_tail(seg, new_map);
+    huge_truncate(seg, new_map);
+    _ox_os_unmap((uint8_t *)seg + new_map, old_map - new_map);
     return seg;
   }
-  if (_ox_os_remap_inplace(seg, old_map, new_map)) {
-    seg->map_size = new_map;
-    seg->huge_usable = new_map - seg->huge_offset;
-    _ox_segment_map_set((uintptr_t)seg, new_map, seg);
-    return seg;
-  }
-  size_t align = seg->huge_align;
-  size_t total = new_map + huge_slack_for(align);
-  uint8_t *raw = _ox_os_reserve(total);
-  if (!raw) return NULL;
-  uint8_t *dest = huge_base_in(raw, seg->huge_offset, align);
+  if (huge_grow_in_place(seg, new_map)) return seg;
+  if (pieces_of(seg)->count > 1) return NULL;
+  uint8_t *raw;
+  size_t total;
+  uint8_t *dest = huge_reserve(new_map, seg->huge_offset, seg->huge_align, &raw, &total);
+  if (!dest) return NULL;
   _ox_segment_map_set((uintptr_t)seg, old_map, NULL);
   if (!_ox_os_remap_to(seg, old_map, new_map, dest)) {
     _ox_segment_map_set((uintptr_t)seg, old_map, seg);
     _ox_os_unreserve(raw, total);
     return NULL;
   }
-  if (dest > raw) _ox_os_unreserve(raw, (size_t)(dest - raw));
-  if (raw + total > dest + new_map)
-    _ox_os_unreserve(dest + new_map, (size_t)(raw + total - (dest + new_map)));
+  huge_unreserve_around(raw, total, dest, new_map, false);
   ox_segment_t *moved = (ox_segment_t *)dest;
   moved->map_size = new_map;
   moved->huge_usable = new_map - moved->huge_offset;
+  pieces_of(moved)->end[0] = new_map;
   _ox_segment_map_set((uintptr_t)moved, new_map, moved);
   return moved;
 }
 
 /* ---- the cache of freed mappings ------------------------------------------ */
 
-static bool huge_cache_put(ox_segment_t *seg) {
-  size_t limit = (size_t)_ox_option(OX_OPT_HUGE_CACHE_MB) * OX_MiB;
-  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || seg->huge_offset > OX_SEGMENT_SIZE) return false;
+/* Bytes the cache may hold: the option's floor, or a share of the live huge
+ * bytes when that is more; 0 (nothing cached) when either option is 0. */
+static size_t huge_cache_limit(void) {
+  size_t floor = (size_t)_ox_option(OX_OPT_HUGE_CACHE_MB) * OX_MiB;
+  if (floor == 0 || _ox_option(OX_OPT_PURGE_DELAY_MS) == 0) return 0;
+  intptr_t live = atomic_load_explicit(&_ox_stat[OX_STAT_HUGE_BYTES], memory_order_relaxed);
+  size_t share = live > 0 ? (size_t)live / HUGE_CACHE_LIVE_DIVISOR : 0;
+  return share > floor ? share : floor;
+}
+
+static bool huge_cache_put(ox_segment_t *seg, size_t limit) {
   if (atomic_fetch_add(&huge_cached_bytes, seg->map_size) + seg->map_size > limit) {
     atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
     return false;
   }
-  if (_ox_slots_put(huge_cache, HUGE_CACHE_SLOTS, seg)) return true;
+  seg->freed_at_ms = _ox_os_now_ms();
+  for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+    ox_segment_t *expected = NULL;
+    if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) != NULL) continue;
+    atomic_store_explicit(&huge_cache_size[i], seg->map_size, memory_order_relaxed);
+    if (atomic_compare_exchange_strong(&huge_cache[i], &expected, seg)) return true;
+  }
   atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
   return false;
+}
+
+static void huge_cache_put_or_unmap(ox_segment_t *seg, size_t limit) {
+  if (!huge_cache_put(seg, limit)) huge_unmap(seg);
 }
 
 static void huge_cache_drop(ox_segment_t *seg) {
@@ -147,52 +287,209 @@ static void huge_cache_drop(ox_segment_t *seg) {
   huge_unmap(seg);
 }
 
-static void huge_cache_put_back(ox_segment_t *seg) {
-  atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
-  if (!huge_cache_put(seg)) huge_unmap(seg);
+/* Take every cached mapping (they are then this thread's alone). */
+static int huge_cache_take_all(ox_segment_t **out) {
+  int n = 0, index = 0;
+  ox_segment_t *seg;
+  while ((seg = _ox_slots_take(huge_cache, HUGE_CACHE_SLOTS, &index)) != NULL) {
+    atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
+    out[n++] = seg;
+  }
+  return n;
 }
 
+/* Cache a freed mapping, evicting the oldest ones it would not fit beside
+ * (when every slot is taken, it is unmapped instead). */
+static void huge_cache_add(ox_segment_t *seg) {
+  size_t limit = huge_cache_limit();
+  if (seg->huge_offset > OX_SEGMENT_SIZE || seg->map_size > limit) {
+    huge_unmap(seg);
+    return;
+  }
+  pieces_of(seg)->freed_seq = atomic_fetch_add(&huge_free_count, 1);
+  if (huge_cache_put(seg, limit)) return;
+  if (atomic_load(&huge_cached_bytes) + seg->map_size <= limit) { /* the slots are full */
+    huge_unmap(seg);
+    return;
+  }
+  ox_segment_t *all[HUGE_CACHE_SLOTS];
+  int n = huge_cache_take_all(all);
+  size_t cached = 0;
+  for (int i = 0; i < n; i++) cached += all[i]->map_size;
+  while (n > 0 && cached + seg->map_size > limit) {
+    int oldest = 0;
+    for (int i = 1; i < n; i++)
+      if (pieces_of(all[i])->freed_seq < pieces_of(all[oldest])->freed_seq) oldest = i;
+    cached -= all[oldest]->map_size;
+    huge_unmap(all[oldest]);
+    all[oldest] = all[--n];
+  }
+  if (n < HUGE_CACHE_SLOTS)
+    all[n++] = seg;
+  else
+    huge_unmap(seg);
+  for (int i = 0; i < n; i++) huge_cache_put_or_unmap(all[i], limit);
+}
+
+/* A block shrunk by realloc keeps its mapping when the excess is at most
+ * 8 MiB or the new size: growing back then costs nothing. */
 static size_t huge_keep_excess(size_t map_size) {
   return map_size > 8 * OX_MiB ? map_size : 8 * OX_MiB;
 }
 
-/* Is `a` a better cached mapping than `b` for `want` bytes?  The smallest
- * one that fits; failing that, the largest (growing it reuses its pages). */
-static bool better_fit(const ox_segment_t *a, const ox_segment_t *b, size_t want) {
-  if (!b) return true;
-  bool a_fits = a->map_size >= want, b_fits = b->map_size >= want;
+/* Is a cached mapping of `a` bytes better than one of `b` for `want`?
+ * The smallest one that fits; failing that, the largest (growing it
+ * reuses its pages). */
+static bool better_fit(size_t a, size_t b, size_t want) {
+  bool a_fits = a >= want, b_fits = b >= want;
   if (a_fits != b_fits) return a_fits;
-  return a_fits ? a->map_size < b->map_size : a->map_size > b->map_size;
+  return a_fits ? a < b : a > b;
 }
 
-/* Take the best cached mapping for `map_size` bytes with the block at
- * `offset`, and size it to fit.  Slots
- * are read only after being taken: another thread may unmap what it takes. */
-static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t align) {
-  ox_segment_t *best = NULL, *seg;
-  int index = 0;
-  while ((seg = _ox_slots_take(huge_cache, HUGE_CACHE_SLOTS, &index)) != NULL) {
-    if (better_fit(seg, best, map_size)) {
-      if (best) huge_cache_put_back(best);
-      best = seg;
-    } else {
-      huge_cache_put_back(seg);
+/* Take the best cached mapping for `want` bytes, chosen by the sizes. */
+static ox_segment_t *huge_cache_take_best(size_t want) {
+  for (int attempt = 0; attempt < 4; attempt++) { /* others may take it first */
+    int best = -1;
+    size_t best_size = 0;
+    for (int i = 0; i < HUGE_CACHE_SLOTS; i++) {
+      if (atomic_load_explicit(&huge_cache[i], memory_order_relaxed) == NULL) continue;
+      size_t size = atomic_load_explicit(&huge_cache_size[i], memory_order_relaxed);
+      if (best < 0 || better_fit(size, best_size, want)) {
+        best = i;
+        best_size = size;
+      }
+    }
+    if (best < 0) return NULL;
+    ox_segment_t *seg = atomic_exchange(&huge_cache[best], NULL);
+    if (seg) {
+      atomic_fetch_sub(&huge_cached_bytes, seg->map_size);
+      return seg;
     }
   }
-  if (!best) return NULL;
-  atomic_fetch_sub(&huge_cached_bytes, best->map_size);
-  /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */
-  best->huge_offset = offset;
-  best->huge_usable = best->map_size - offset;
-  best->huge_align = align;
-  /* A bigger mapping is taken whole when the excess is at most the request
-   * or 8 MiB: its pages are resident already, and a block that grows (a
-   * vector) then grows in place without faulting pages in. */
-  if (best->map_size >= map_size && best->map_size - map_size <= huge_keep_excess(map_size))
+  return NULL;
+}
+
+/* Cut the cached `seg` at `cut` bytes; the pages after the cut become a
+ * mapping of their own (returned, NULL if that failed: they are then
+ * unmapped). */
+static ox_segment_t *huge_split(ox_segment_t *seg, size_t cut) {
+  size_t tail = seg->map_size - cut, ps = _ox_os_page_size(), moved = 0, total = 0;
+  uint8_t *raw = NULL;
+  uint8_t *dest = huge_reserve(tail, ps, ps, &raw, &total);
+  huge_pieces_t out = {.freed_seq = pieces_of(seg)->freed_seq, .count = 0};
+  huge_forget_tail(seg, cut);
+  bool ok = dest && move_range(seg, cut, seg->map_size, dest, dest, &out, &moved);
+  if (!dest) _ox_os_unmap((uint8_t *)seg + cut, tail);
+  huge_truncate(seg, cut);
+  if (!dest) return NULL;
+  huge_unreserve_around(raw, total, dest, moved, !ok);
+  if (!ok) return NULL;
+  huge_init((ox_segment_t *)dest, tail, ps, ps, &out);
+  return (ox_segment_t *)dest;
+}
+
+/* Build a mapping of `want` bytes from `best` (the largest cached one, too
+ * small), moved and grown, and the tails of the `donors` moved in after it;
+ * only what they lack is fresh.  The donors keep what they did not give
+ * (*ndonors is updated).  NULL if a call failed: `best` is then gone. */
+static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, int *ndonors,
+                                   size_t want, size_t offset, size_t align) {
+  size_t give[HUGE_CACHE_SLOTS] = {0}, need = want - best->map_size;
+  bool seen[HUGE_CACHE_SLOTS] = {false};
+  uint32_t count = pieces_of(best)->count + 1; /* + 1: the fresh part */
+  /* The smallest donors first: they are used up whole, not left in bits. */
+  while (need > 0) {
+    int pick = -1;
+    for (int i = 0; i < *ndonors; i++)
+      if (!seen[i] && (pick < 0 || donors[i]->map_size < donors[pick]->map_size)) pick = i;
+    if (pick < 0) break;
+    seen[pick] = true;
+    ox_segment_t *d = donors[pick];
+    size_t g = d->map_size < need ? d->map_size : need;
+    uint32_t extra = pieces_in(d, d->map_size - g, d->map_size);
+    if (g < HUGE_MIN_PIECE || count + extra > HUGE_MAX_PIECES) continue;
+    give[pick] = g;
+    count += extra;
+    need -= g;
+  }
+  if (count == pieces_of(best)->count + 1 && huge_grow_in_place(best, want)) {
+    best->huge_offset = offset; /* no donor, and room after it */
+    best->huge_align = align;
     return best;
-  ox_segment_t *sized = huge_resize(best, map_size);
-  if (!sized) huge_unmap(best);
-  return sized;
+  }
+  if (count > HUGE_MAX_PIECES) { /* no room left for the fresh part's piece */
+    huge_unmap(best);
+    return NULL;
+  }
+  uint8_t *raw;
+  size_t total, best_map = best->map_size, filled = 0, moved;
+  uint8_t *dest = huge_reserve(want, offset, align, &raw, &total);
+  if (!dest) {
+    donors[(*ndonors)++] = best; /* back to the cache */
+    return NULL;
+  }
+  huge_pieces_t out = {.count = 0};
+  _ox_segment_map_set((uintptr_t)best, best_map, NULL);
+  bool ok = move_range(best, 0, best_map, dest, dest, &out, &moved);
+  filled += moved;
+  /* The fresh part is mapped apart: one mremap that moves and grows is
+   * right, but valgrind then takes the new pages for unmapped ones. */
+  if (ok && need > 0 && (ok = _ox_os_commit_at(dest + filled, need))) {
+    filled += need;
+    out.end[out.count++] = filled;
+  }
+  for (int i = 0; ok && i < *ndonors; i++) {
+    if (!give[i]) continue;
+    ox_segment_t *d = donors[i];
+    size_t g = give[i], keep = d->map_size - g;
+    if (keep)
+      huge_forget_tail(d, keep);
+    else
+      _ox_segment_map_set((uintptr_t)d, g, NULL);
+    ok = move_range(d, keep, d->map_size, dest, dest + filled, &out, &moved);
+    filled += moved;
+    if (keep >= HUGE_MIN_PIECE) {
+      huge_truncate(d, keep);
+    } else if (keep) { /* too small to be worth a slot */
+      huge_truncate(d, keep);
+      huge_unmap(d);
+      donors[i] = NULL;
+    } else {
+      donors[i] = NULL;
+    }
+  }
+  int kept = 0;
+  for (int i = 0; i < *ndonors; i++)
+    if (donors[i]) donors[kept++] = donors[i];
+  *ndonors = kept;
+  huge_unreserve_around(raw, total, dest, filled, !ok);
+  if (!ok) return NULL;
+  huge_init((ox_segment_t *)dest, want, offset, align, &out);
+  return (ox_segment_t *)dest;
+}
+
+/* A mapping of `map_size` bytes with the block at `offset`, made of cached
+ * ones; NULL when the cache is empty or a call failed. */
+static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t align) {
+  ox_segment_t *best = huge_cache_take_best(map_size);
+  if (!best) return NULL;
+  ox_segment_t *all[HUGE_CACHE_SLOTS + 1], *seg = best; /* + 1: `best` may go back */
+  int n = 0;
+  if (best->map_size < map_size) { /* none fits: the others may give pages */
+    n = huge_cache_take_all(all);
+    seg = huge_assemble(best, all, &n, map_size, offset, align);
+  } else {
+    /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */
+    best->huge_offset = offset;
+    best->huge_align = align;
+    if (best->map_size - map_size > HUGE_CACHE_KEEP_EXCESS) {
+      ox_segment_t *rest = huge_split(best, map_size);
+      if (rest) all[n++] = rest;
+    }
+  }
+  size_t limit = huge_cache_limit();
+  for (int i = 0; i < n; i++) huge_cache_put_or_unmap(all[i], limit);
+  return seg;
 }
 
 void _ox_huge_cache_purge(uint64_t now, bool force) {
@@ -220,6 +517,8 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
     return NULL;
   }
   seg->huge_align = align;
+  /* The request, not the mapping: a cached one may be bigger. */
+  seg->huge_usable = map_size - offset;
   seg->pages_used = 1; /* live */
   seg->arena = NULL;
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, 1);
@@ -281,7 +580,19 @@ void _ox_huge_free(ox_segment_t *seg) {
   seg->pages_used = 0; /* not live: a second free is refused */
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);
   _ox_stat_add(OX_STAT_HUGE_BYTES, -(intptr_t)seg->huge_usable);
-  if (!huge_cache_put(seg)) huge_unmap(seg);
+  huge_cache_add(seg);
+}
+
+/* A block of several pieces that cannot grow in place grows by a copy:
+ * moving its pieces one by one could fail half-way, the data then split
+ * between two places.  `seg` is detached from its first-class heap. */
+static void *huge_realloc_by_copy(ox_segment_t *seg, size_t new_size, ox_heap_t *arena) {
+  void *q = _ox_huge_alloc(new_size, seg->huge_align, false);
+  if (!q) return NULL;
+  memcpy(q, (uint8_t *)seg + seg->huge_offset, seg->huge_usable);
+  if (arena) _ox_huge_attach(arena, q);
+  _ox_huge_free(seg);
+  return q;
 }
 
 /* Resize a huge block to `new_size` (> OX_LARGE_MAX), keeping its
@@ -293,12 +604,20 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
   }
   size_t new_map = seg->huge_offset + page_round(new_size);
   /* A size that fits stays, unless that would keep much more than it uses. */
-  if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map))
+  if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map)) {
+    size_t usable = new_map - seg->huge_offset;
+    _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)usable - (intptr_t)seg->huge_usable);
+    seg->huge_usable = usable;
     return (uint8_t *)seg + seg->huge_offset;
+  }
   size_t old_usable = seg->huge_usable, offset = seg->huge_offset;
   ox_heap_t *arena = seg->arena; /* the list links must follow a move */
   if (arena) huge_detach(seg);
   ox_segment_t *resized = huge_resize(seg, new_map); /* `seg` is gone if it moved */
+  if (!resized && pieces_of(seg)->count > 1) {
+    void *q = huge_realloc_by_copy(seg, new_size, arena);
+    if (q) return q;
+  }
   if (arena) _ox_huge_attach(arena, (uint8_t *)(resized ? resized : seg) + offset);
   if (!resized) {
     errno = ENOMEM;

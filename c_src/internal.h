@@ -34,6 +34,7 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
 size_t _ox_os_page_size(void);
 void *_ox_os_map(size_t size);               /* RW, zeroed; NULL on failure */
 void *_ox_os_reserve(size_t size);           /* PROT_NONE placeholder */
+bool _ox_os_commit_at(void *p, size_t size); /* RW pages over part of one */
 bool _ox_os_unmap(void *p, size_t size);     /* read-write memory */
 void _ox_os_unreserve(void *p, size_t size); /* a PROT_NONE reservation */
 void _ox_os_advise_huge_pages(void *p, size_t size);

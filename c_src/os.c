@@ -61,6 +61,20 @@ void *_ox_os_map(size_t size) {
 
 void *_ox_os_reserve(size_t size) { return map_with(size, PROT_NONE, 0); }
 
+/* Fresh read-write pages at `p`, replacing part of a reservation made with
+ * _ox_os_reserve. */
+bool _ox_os_commit_at(void *p, size_t size) {
+  if (injected_failure()) return false;
+  int saved = errno;
+  void *q = mmap(p, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+  errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+  if (q == MAP_FAILED) return false;
+  _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)size);
+  return true;
+}
+
 static bool unmap(void *p, size_t size) {
   int saved = errno;
   bool ok = munmap(p, size) == 0;

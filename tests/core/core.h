@@ -59,7 +59,14 @@
     X(rss_huge_blocks, "OXALLOC_PURGE_DELAY=0", 60)          \
     X(segment_cache_cycles, "OXALLOC_PURGE_DELAY=10000", 60) \
     X(segment_cache_one_big_free, "OXALLOC_PURGE_DELAY=10000", 60) \
-    X(segment_cache_growth_decays, "OXALLOC_PURGE_DELAY=100", 60)
+    X(segment_cache_growth_decays, "OXALLOC_PURGE_DELAY=100", 60) \
+    X(huge_reuse_assembled, NULL, 30)                        \
+    X(huge_reuse_split, NULL, 30)                            \
+    X(huge_reuse_realloc, NULL, 60)                          \
+    X(huge_reuse_heap, NULL, 30)                             \
+    X(huge_reuse_bounded_maps, NULL, 120)                    \
+    X(huge_reuse_full_cache, NULL, 60)                       \
+    X(huge_reuse_cache_follows_live, NULL, 60)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 
 #include "check.h"
@@ -130,6 +131,23 @@ static void workload(void)
     for (size_t k = first; k < nlive; k++)
         for (size_t j = 0; j < sizeof steps / sizeof steps[0]; j++)
             resize(k, steps[j]);
+    /* Huge blocks freed into the cache, then a request bigger than each
+     * (built from several, pages moved by mremap) and one much smaller
+     * than a cached mapping (which is split). */
+    for (size_t round = 0; round < 2; round++) {
+        void *c[3];
+        size_t cs[3] = { 2 * MiB, 3 * MiB + 5000, round ? 24 * MiB : 4 * MiB };
+        for (int i = 0; i < 3; i++) {
+            c[i] = rust_alloc(cs[i], 16);
+            if (c[i])
+                memset(c[i], 1, cs[i]);
+        }
+        for (int i = 0; i < 3; i++)
+            if (c[i])
+                rust_dealloc(c[i], cs[i], 16);
+        size_t want = round ? 2 * MiB : 8 * MiB;
+        TRY(rust_alloc(want, 16), want, 16, false, "rust_alloc from the cache");
+    }
     pthread_t t;
     CHECK(pthread_create(&t, NULL, thread_part, NULL) == 0);
     pthread_join(t, NULL);
