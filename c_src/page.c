@@ -12,11 +12,11 @@
 #include "reuse.h"
 #include "size_class.h"
 
-/* Carve at most this many bytes of a fresh page per slow-path visit, so
- * that memory is touched only as it is used: blocks above it are carved
- * one at a time (carving writes a block's first word, which makes its
- * first OS page resident). */
-#define EXTEND_BYTES      (16 * OX_KiB)
+/* Carve at most one OS page's worth of a fresh page per slow-path visit,
+ * so that memory is touched only as it is used (carving writes each
+ * block's first word, which makes its OS page resident); bigger blocks
+ * are carved one at a time. */
+#define EXTEND_BYTES      (4 * OX_KiB)
 #define EXTEND_MIN_BLOCKS 1
 /* Slow-path calls between two looks at the clock for purging. */
 #define PURGE_CHECK_INTERVAL 32
