@@ -12,12 +12,16 @@
 #include "reuse.h"
 #include "size_class.h"
 
-/* Carve at most one OS page's worth of a fresh page per slow-path visit,
- * so that memory is touched only as it is used (carving writes each
- * block's first word, which makes its OS page resident); bigger blocks
- * are carved one at a time. */
-#define EXTEND_BYTES      (4 * OX_KiB)
-#define EXTEND_MIN_BLOCKS 1
+/* Carve one OS page's worth of a fresh page per slow-path visit, so that
+ * memory is touched only as it is used (carving writes each block's first
+ * word, which makes its OS page resident).  Blocks up to 16 KiB are carved
+ * at least four at a time, so that a block freed and allocated again in
+ * turn does not take the slow path every time (a freed block waits in
+ * local_free until `free` runs dry); bigger ones one at a time, so that a
+ * growing vector touches only the blocks it uses. */
+#define EXTEND_BYTES        (4 * OX_KiB)
+#define EXTEND_MIN_BLOCKS   4
+#define EXTEND_SINGLE_ABOVE (16 * OX_KiB)
 /* Slow-path calls between two looks at the clock for purging. */
 #define PURGE_CHECK_INTERVAL 32
 
@@ -105,7 +109,7 @@ static void page_extend(ox_page_t *page) {
   if (left == 0) return;
   size_t bsize = page->block_size;
   uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
-  if (n < EXTEND_MIN_BLOCKS) n = EXTEND_MIN_BLOCKS;
+  if (n < EXTEND_MIN_BLOCKS) n = bsize > EXTEND_SINGLE_ABOVE ? 1 : EXTEND_MIN_BLOCKS;
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
