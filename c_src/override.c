@@ -25,7 +25,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <unistd.h>
 
 #include "fast_path.h"
 #include "oxalloc.h"
@@ -37,19 +36,6 @@
 /* ------------------------------------------------------------------------
  * Shared checks
  * --------------------------------------------------------------------- */
-
-static bool is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
-
-static size_t page_size(void) {
-  /* Every thread stores the same value, so a relaxed race is harmless. */
-  static size_t cached;
-  size_t page = __atomic_load_n(&cached, __ATOMIC_RELAXED);
-  if (page == 0) {
-    page = (size_t)sysconf(_SC_PAGESIZE);
-    __atomic_store_n(&cached, page, __ATOMIC_RELAXED);
-  }
-  return page;
-}
 
 /* NULL with errno = ENOMEM: how every entry point reports a size it cannot serve. */
 static void *fail_nomem(void) {
@@ -86,7 +72,7 @@ static void *memalign_glibc(size_t align, size_t size) {
 
 /* pvalloc: the size rounded up to whole pages, at least one page. */
 static void *pvalloc_rounded(size_t size) {
-  size_t page = page_size();
+  size_t page = _ox_os_page_size();
   if (size > SIZE_MAX - (page - 1)) return fail_nomem();
   size_t rounded = (size + page - 1) & ~(page - 1);
   return aligned_checked(page, rounded ? rounded : page);
@@ -121,7 +107,7 @@ OX_EXPORT void *reallocarray(void *ptr, size_t count, size_t size) {
  * success (POSIX).  The alignment must be a power of two multiple of
  * sizeof(void *). */
 OX_EXPORT int posix_memalign(void **memptr, size_t align, size_t size) {
-  if (!is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
+  if (!_ox_is_pow2(align) || align % sizeof(void *) != 0) return EINVAL;
   int saved = errno;
   void *p = aligned_checked(align, size);
   if (p == NULL) {
@@ -135,7 +121,7 @@ OX_EXPORT int posix_memalign(void **memptr, size_t align, size_t size) {
 /* C11: the alignment must be a power of two (glibc >= 2.38 checks the
  * same), else NULL/EINVAL; the size need not be a multiple of it. */
 OX_EXPORT void *aligned_alloc(size_t align, size_t size) {
-  if (!is_pow2(align)) {
+  if (!_ox_is_pow2(align)) {
     errno = EINVAL;
     return NULL;
   }
@@ -144,7 +130,7 @@ OX_EXPORT void *aligned_alloc(size_t align, size_t size) {
 
 OX_EXPORT void *memalign(size_t align, size_t size) { return memalign_glibc(align, size); }
 
-OX_EXPORT void *valloc(size_t size) { return aligned_checked(page_size(), size); }
+OX_EXPORT void *valloc(size_t size) { return aligned_checked(_ox_os_page_size(), size); }
 
 OX_EXPORT void *pvalloc(size_t size) { return pvalloc_rounded(size); }
 
@@ -171,7 +157,7 @@ OX_EXPORT void __libc_free(void *ptr) { _ox_free(ptr); }
 OX_EXPORT void *__libc_calloc(size_t count, size_t size) { return ox_calloc(count, size); }
 OX_EXPORT void *__libc_realloc(void *ptr, size_t size) { return ox_realloc(ptr, size); }
 OX_EXPORT void *__libc_memalign(size_t align, size_t size) { return memalign_glibc(align, size); }
-OX_EXPORT void *__libc_valloc(size_t size) { return aligned_checked(page_size(), size); }
+OX_EXPORT void *__libc_valloc(size_t size) { return aligned_checked(_ox_os_page_size(), size); }
 OX_EXPORT void *__libc_pvalloc(size_t size) { return pvalloc_rounded(size); }
 
 /* ------------------------------------------------------------------------
@@ -200,21 +186,13 @@ static bool call_new_handler(void) {
 }
 
 __attribute__((noreturn, cold)) static void new_failed(size_t size) {
-  /* No stdio: it may allocate.  Format the size by hand. */
-  char msg[96] = "oxalloc: operator new: out of memory (";
-  size_t n = sizeof "oxalloc: operator new: out of memory (" - 1;
-  char digits[24];
-  int d = 0;
-  do {
-    digits[d++] = (char)('0' + size % 10);
-    size /= 10;
-  } while (size);
-  while (d) msg[n++] = digits[--d];
-  const char tail[] = " bytes), aborting\n";
-  for (size_t i = 0; i < sizeof tail - 1; i++) msg[n++] = tail[i];
-  ssize_t ignored = write(STDERR_FILENO, msg, n);
-  (void)ignored;
-  abort();
+  /* No stdio: it may allocate. */
+  char msg[96];
+  size_t n = _ox_fmt_str(msg, 0, sizeof msg, "oxalloc: operator new: out of memory (");
+  n = _ox_fmt_dec(msg, n, sizeof msg, size);
+  n = _ox_fmt_str(msg, n, sizeof msg, " bytes), aborting\n");
+  _ox_os_write_stderr(msg, n);
+  _ox_os_abort();
 }
 
 /* align 0 means "no alignment beyond malloc's". */
