@@ -251,12 +251,12 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   }
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
-  page_sync_live(heap, page);
   _ox_segment_page_free(heap, page);
 }
 
 /* Called when a free crossed the page's free_trigger: the page was on the
- * full list, or it became empty. */
+ * full list, or it became empty.  Its live count is settled first, also for
+ * page_retire (a freed page must leave nothing counted). */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
   page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
