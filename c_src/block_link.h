@@ -40,6 +40,14 @@ OX_INLINE void _ox_link_set(ox_block_t *b, ox_block_t *next) {
 #endif
 }
 
+/* Is `p` on the free list that starts at `list`?  (Double-free
+ * confirmation, off the fast path.) */
+OX_INLINE bool _ox_list_holds(const ox_block_t *list, const void *p) {
+  for (const ox_block_t *b = list; b; b = _ox_link_get(b))
+    if (b == p) return true;
+  return false;
+}
+
 /* Next block of a heap's remote list: any segment, checked by the caller. */
 OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
 #if OX_SECURE

@@ -58,10 +58,8 @@ bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
  * other heaps it keeps itself, and otherwise lets the free through. */
 OX_COLD void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p) {
   if (seg->heap == _ox_tl_heap) {
-    for (ox_block_t *b = page->free; b; b = _ox_link_get(b))
-      if (b == p) _ox_fatal("double free of", p);
-    for (ox_block_t *b = page->local_free; b; b = _ox_link_get(b))
-      if (b == p) _ox_fatal("double free of", p);
+    if (_ox_list_holds(page->free, p) || _ox_list_holds(page->local_free, p))
+      _ox_fatal("double free of", p);
   } else if (_ox_reuse_holds(_ox_tl_heap, page->class_idx, p)) {
     _ox_fatal("double free of", p); /* this thread freed it already and kept it */
   }

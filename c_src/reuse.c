@@ -18,10 +18,7 @@ void _ox_reuse_init(ox_heap_t *heap) {
 
 /* Is `p` kept in the class's list?  (Double-free confirmation.) */
 bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p) {
-  if (cls >= OX_REUSE_CLASSES) return false;
-  for (ox_block_t *b = me->reuse[cls].free; b; b = _ox_link_get(b))
-    if (b == p) return true;
-  return false;
+  return cls < OX_REUSE_CLASSES && _ox_list_holds(me->reuse[cls].free, p);
 }
 
 /* Send every kept block back to its owner.  direct[c] may still point at
