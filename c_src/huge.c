@@ -541,22 +541,14 @@ void _ox_huge_attach(ox_heap_t *arena, void *p) {
   ox_segment_t *seg = _ox_segment_lookup(p);
   arena_lock(arena);
   seg->arena = arena;
-  seg->prev = NULL;
-  seg->next = arena->huge_blocks;
-  if (seg->next) seg->next->prev = seg;
-  arena->huge_blocks = seg;
+  _ox_segment_list_push(&arena->huge_blocks, seg);
   arena_unlock(arena);
 }
 
 static void huge_detach(ox_segment_t *seg) {
   ox_heap_t *arena = seg->arena;
   arena_lock(arena);
-  if (seg->prev)
-    seg->prev->next = seg->next;
-  else
-    arena->huge_blocks = seg->next;
-  if (seg->next) seg->next->prev = seg->prev;
-  seg->next = seg->prev = NULL;
+  _ox_segment_list_remove(&arena->huge_blocks, seg);
   seg->arena = NULL;
   arena_unlock(arena);
 }

@@ -206,6 +206,24 @@ OX_INLINE ox_segment_t *_ox_segment_of_class_block(const void *p) {
   return (ox_segment_t *)((uintptr_t)p & ~(uintptr_t)OX_SEGMENT_MASK);
 }
 
+/* The lists of segments linked through next/prev: a heap's segments with
+ * a free page (segment.c), a first-class heap's huge blocks (huge.c). */
+OX_INLINE void _ox_segment_list_push(ox_segment_t **head, ox_segment_t *seg) {
+  seg->prev = NULL;
+  seg->next = *head;
+  if (*head) (*head)->prev = seg;
+  *head = seg;
+}
+
+OX_INLINE void _ox_segment_list_remove(ox_segment_t **head, ox_segment_t *seg) {
+  if (seg->prev)
+    seg->prev->next = seg->next;
+  else
+    *head = seg->next;
+  if (seg->next) seg->next->prev = seg->prev;
+  seg->next = seg->prev = NULL;
+}
+
 OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
   return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift];
 }

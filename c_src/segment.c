@@ -191,21 +191,12 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
 /* ---- the heap's list of segments with a free page ---------------------- */
 
 static void heap_segment_push(ox_heap_t *heap, ox_segment_t *seg) {
-  ox_segment_t **head = &heap->segments[seg->kind];
-  seg->prev = NULL;
-  seg->next = *head;
-  if (*head) (*head)->prev = seg;
-  *head = seg;
+  _ox_segment_list_push(&heap->segments[seg->kind], seg);
   seg->in_heap_list = 1;
 }
 
 static void heap_segment_remove(ox_heap_t *heap, ox_segment_t *seg) {
-  if (seg->prev)
-    seg->prev->next = seg->next;
-  else
-    heap->segments[seg->kind] = seg->next;
-  if (seg->next) seg->next->prev = seg->prev;
-  seg->next = seg->prev = NULL;
+  _ox_segment_list_remove(&heap->segments[seg->kind], seg);
   seg->in_heap_list = 0;
 }
 
