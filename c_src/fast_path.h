@@ -60,6 +60,9 @@ OX_INLINE void _ox_free_in_page(ox_segment_t *seg, ox_page_t *page, void *p) {
   if (OX_LIKELY(heap == _ox_tl_heap)) {
     ox_block_t *block = p;
     _ox_link_set(block, page->local_free);
+    /* No instruction: keeps the compiler from publishing the block before
+     * its link, so a forked child never sees a list with a stale link. */
+    atomic_signal_fence(memory_order_release);
     page->local_free = block;
     if (OX_UNLIKELY((int32_t)--page->used <= page->free_trigger)) _ox_page_after_free(heap, page);
     return;

@@ -1,12 +1,18 @@
 /*
  * heap.c - per-thread heaps: creation, adoption of heaps left by exited
- * threads, thread exit, and frees arriving from other threads.
+ * threads, thread exit, what a forked child does with the heaps of the
+ * threads it did not inherit, and frees arriving from other threads.
  *
  * Heaps are never unmapped.  A thread that exits marks its heap ABANDONED
- * (keeping the pages that still hold live blocks); the next new thread
- * adopts it whole, and until then any thread that frees into it or needs
- * memory collects it.  So nothing a thread owned is lost, and a remote
- * free can always push onto the owner's list without a lock.
+ * after giving back everything it can (kept blocks, batches, empty pages,
+ * purged at once); the next new thread adopts it whole, and until then
+ * any thread that frees into it or needs memory collects it.  So nothing
+ * a thread owned is lost, and a remote free can always push onto the
+ * owner's list without a lock.
+ *
+ * Nothing here can be held across fork: the one-time key creation is
+ * reset by the child (fork.c), and the child abandons, then collects, the
+ * heaps of every other thread (they do not exist in it).
  */
 #include <pthread.h>
 #include <sched.h>
@@ -16,6 +22,7 @@
 #include "reuse.h"
 
 __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec"))) = &_ox_empty_heap;
+__thread bool _ox_tl_exited __attribute__((tls_model("initial-exec")));
 
 /* The empty page has no free block, so every allocation through the empty
  * heap falls into the slow path, which sets the thread's heap up. */
@@ -23,21 +30,46 @@ ox_page_t _ox_empty_page;
 ox_heap_t _ox_empty_heap = {.direct = {[0 ... OX_CLASS_COUNT - 1] = &_ox_empty_page}};
 
 static _Atomic(ox_heap_t *) all_heaps;
+
+/* ---- the thread-exit hook ------------------------------------------------
+ * A pthread key whose destructor abandons the heap.  pthread_key_create
+ * can fail (keys are finite): then the heap is registered per thread with
+ * glibc's __cxa_thread_atexit_impl (C++ thread_local destructors), and
+ * only if that is missing too does an exiting thread keep its heap (never
+ * by writing into a key that is not ours). */
+enum { KEY_NONE, KEY_CREATING, KEY_READY, KEY_FAILED };
 static pthread_key_t exit_key;
-static _Atomic int exit_key_state; /* 0 none, 1 creating, 2 ready */
+static _Atomic int exit_key_state;
+extern int __cxa_thread_atexit_impl(void (*fn)(void *), void *arg, void *dso)
+    __attribute__((weak));
+extern void *__dso_handle __attribute__((weak));
 
 static void heap_thread_exit(void *arg);
 
-static void exit_key_init(void) {
-  int expected = 0;
-  if (atomic_load_explicit(&exit_key_state, memory_order_acquire) == 2) return;
-  if (atomic_compare_exchange_strong(&exit_key_state, &expected, 1)) {
-    pthread_key_create(&exit_key, heap_thread_exit);
-    atomic_store_explicit(&exit_key_state, 2, memory_order_release);
-    return;
+static int exit_key_init(void) {
+  int state = atomic_load_explicit(&exit_key_state, memory_order_acquire);
+  if (state >= KEY_READY) return state;
+  int expected = KEY_NONE;
+  if (atomic_compare_exchange_strong(&exit_key_state, &expected, KEY_CREATING)) {
+    state = pthread_key_create(&exit_key, heap_thread_exit) == 0 ? KEY_READY : KEY_FAILED;
+    atomic_store_explicit(&exit_key_state, state, memory_order_release);
+    return state;
   }
-  while (atomic_load_explicit(&exit_key_state, memory_order_acquire) != 2) sched_yield();
+  /* Another thread creates it (a fork in between resets the state: fork.c). */
+  while ((state = atomic_load_explicit(&exit_key_state, memory_order_acquire)) < KEY_READY)
+    sched_yield();
+  return state;
 }
+
+static void exit_hook_set(ox_heap_t *heap) {
+  int state = exit_key_init();
+  if (state == KEY_READY)
+    pthread_setspecific(exit_key, heap);
+  else if (__cxa_thread_atexit_impl)
+    __cxa_thread_atexit_impl(heap_thread_exit, heap, &__dso_handle);
+}
+
+/* ---- claiming heaps --------------------------------------------------------- */
 
 static bool heap_try_claim(ox_heap_t *heap, int new_state) {
   int expected = OX_HEAP_ABANDONED;
@@ -45,9 +77,9 @@ static bool heap_try_claim(ox_heap_t *heap, int new_state) {
          atomic_compare_exchange_strong(&heap->state, &expected, new_state);
 }
 
-static ox_heap_t *heap_adopt(void) {
+static ox_heap_t *heap_claim_any(int new_state) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all)
-    if (heap_try_claim(h, OX_HEAP_ACTIVE)) return h;
+    if (heap_try_claim(h, new_state)) return h;
   return NULL;
 }
 
@@ -65,6 +97,7 @@ static ox_heap_t *heap_create(int state) {
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) heap->direct[c] = &_ox_empty_page;
   _ox_reuse_init(heap);
   atomic_flag_clear(&heap->huge_lock);
+  atomic_flag_clear(&heap->purge_lock);
   atomic_store_explicit(&heap->state, state, memory_order_relaxed);
   ox_heap_t *head = atomic_load_explicit(&all_heaps, memory_order_relaxed);
   do {
@@ -74,31 +107,90 @@ static ox_heap_t *heap_create(int state) {
   return heap;
 }
 
+/* Everything a heap without a thread can give back, by whoever holds it
+ * (its exiting thread, or a thread that claimed it): the blocks it kept
+ * and batched for other heaps, the frees waiting for it, and its empty
+ * pages, purged at once since no owner will reuse them. */
+static void heap_give_back(ox_heap_t *heap) {
+  _ox_checked_quiet(true);
+  _ox_reuse_flush(heap);
+  _ox_remote_batch_flush(heap);
+  _ox_heap_collect_remote(heap);
+  _ox_heap_release_empty_pages(heap);
+  _ox_checked_quiet(false);
+}
+
+/* Mark a claimed (or exiting) heap ABANDONED; frees pushed onto its remote
+ * list meanwhile are collected by whoever sees them first.  Sequentially
+ * consistent with the pushers' check (push_remote_chain): either they see
+ * ABANDONED and collect, or this sees their blocks. */
+static void heap_abandon(ox_heap_t *heap) {
+  atomic_store(&heap->state, OX_HEAP_ABANDONED);
+  while (atomic_load(&heap->remote) != NULL && heap_try_claim(heap, OX_HEAP_COLLECTING)) {
+    heap_give_back(heap);
+    atomic_store(&heap->state, OX_HEAP_ABANDONED);
+  }
+}
+
 ox_heap_t *_ox_heap_for_thread(void) {
   _ox_process_init();
-  exit_key_init();
-  ox_heap_t *heap = heap_adopt();
+  ox_heap_t *heap = heap_claim_any(OX_HEAP_ACTIVE);
   if (!heap) heap = heap_create(OX_HEAP_ACTIVE);
   if (!heap) return NULL;
   set_owner(heap, thread_token());
   _ox_stat_add(OX_STAT_THREADS, 1);
   _ox_tl_heap = heap;
-  /* Set after _ox_tl_heap: if this allocates, it finds the heap ready. */
-  pthread_setspecific(exit_key, heap);
+  /* Set after _ox_tl_heap: if these allocate, they find the heap ready. */
+  exit_hook_set(heap);
+  _ox_background_maybe_start();
   return heap;
 }
 
 static void heap_thread_exit(void *arg) {
   ox_heap_t *heap = arg;
-  _ox_reuse_flush(heap);
-  _ox_remote_batch_flush(heap);
+  _ox_tl_exited = true; /* from now on each allocation borrows a heap */
   _ox_tl_heap = &_ox_empty_heap;
-  _ox_checked_quiet(true);
-  _ox_heap_collect_remote(heap);
-  _ox_heap_release_empty_pages(heap);
-  _ox_checked_quiet(false);
   set_owner(heap, NULL);
-  atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+  heap_give_back(heap);
+  heap_abandon(heap);
+}
+
+/* An allocation by a thread whose exit handler has run (a TLS destructor
+ * of the program, in any of glibc's rounds): it borrows an abandoned heap
+ * for that one call, so nothing stays attached to a thread that is gone. */
+ox_heap_t *_ox_heap_borrow(void) {
+  _ox_process_init();
+  ox_heap_t *heap = heap_claim_any(OX_HEAP_COLLECTING);
+  return heap ? heap : heap_create(OX_HEAP_COLLECTING);
+}
+
+void _ox_heap_give_back(ox_heap_t *heap) {
+  heap_give_back(heap);
+  heap_abandon(heap);
+}
+
+/* ---- fork ------------------------------------------------------------------
+ * In the child only the forking thread exists.  Its heap stays its own;
+ * every other thread's heap is abandoned and given back, unless that thread
+ * was changing it at the fork (busy): such a heap may be inconsistent and
+ * is left alone (what it holds is lost to the child, never corrupted).  A
+ * heap claimed for collection at the fork is left alone for the same
+ * reason.  Runs single-threaded, from the child handler (fork.c). */
+void _ox_heaps_after_fork_child(void) {
+  atomic_store_explicit(&exit_key_state,
+                        atomic_load(&exit_key_state) == KEY_CREATING ? KEY_NONE
+                                                                     : atomic_load(&exit_key_state),
+                        memory_order_relaxed);
+  const void *me = thread_token();
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
+    atomic_flag_clear(&h->huge_lock); /* their holders do not exist here */
+    atomic_flag_clear(&h->purge_lock);
+    if (atomic_load(&h->state) != OX_HEAP_ACTIVE || atomic_load(&h->owner) == me) continue;
+    set_owner(h, NULL);
+    if (atomic_load(&h->busy) != 0) continue; /* caught half-way: leave it */
+    heap_give_back(h);
+    heap_abandon(h);
+  }
 }
 
 /* ---- first-class heaps ------------------------------------------------- */
@@ -160,8 +252,14 @@ static void push_remote_chain(ox_heap_t *heap, ox_block_t *first, ox_block_t *la
   ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
   do {
     _ox_remote_link_set(last, head);
-  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, first, memory_order_release,
+  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, first, memory_order_seq_cst,
                                                   memory_order_relaxed));
+  /* Its thread may have exited meanwhile: nobody would collect these
+   * (see heap_abandon for the other side). */
+  if (atomic_load(&heap->state) == OX_HEAP_ABANDONED && heap_try_claim(heap, OX_HEAP_COLLECTING)) {
+    heap_give_back(heap);
+    heap_abandon(heap);
+  }
 }
 
 void _ox_remote_batch_flush(ox_heap_t *me) {
@@ -177,7 +275,7 @@ OX_INLINE bool free_into_abandoned(ox_heap_t *heap, ox_segment_t *seg, void *p) 
   if (!heap_try_claim(heap, OX_HEAP_COLLECTING)) return false;
   _ox_heap_collect_remote(heap);
   _ox_page_free_block(heap, seg, p);
-  atomic_store_explicit(&heap->state, OX_HEAP_ABANDONED, memory_order_release);
+  heap_abandon(heap);
   return true;
 }
 
@@ -209,16 +307,14 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
   ox_heap_t *me = _ox_tl_heap;
   ox_block_t *b = p;
-  if (_ox_reuse_put(me, heap, _ox_segment_page_of(seg, p), b)) {
-    me->remote_frees_sent++;
-    return;
-  }
+  /* Its thread exited: straight home (kept here, the block would hold the
+   * page of a heap that nobody else frees into). */
+  if (free_into_abandoned(heap, seg, p)) return;
   if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
       thread_token()) { /* a first-class heap of this thread */
     _ox_page_free_block(heap, seg, p);
     return;
   }
-  if (free_into_abandoned(heap, seg, p)) return;
   /* No batch without a heap of our own, nor into a first-class heap
    * (ox_heap_destroy must not leave blocks on their way to it). */
   if (me == &_ox_empty_heap ||
@@ -227,18 +323,50 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
     push_remote_chain(heap, b, b);
     return;
   }
+  _ox_heap_enter(me);
+  if (!_ox_reuse_put(me, heap, _ox_segment_page_of(seg, p), b)) batch_add(me, heap, b);
   me->remote_frees_sent++;
-  batch_add(me, heap, b);
+  _ox_heap_leave(me);
+}
+
+/* Claim every abandoned heap (with frees waiting for it, or all) and
+ * give back what it holds. */
+void _ox_heap_collect_abandoned_all(bool all) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
+    if (!all && atomic_load_explicit(&h->remote, memory_order_relaxed) == NULL) continue;
+    if (!heap_try_claim(h, OX_HEAP_COLLECTING)) continue;
+    heap_give_back(h);
+    heap_abandon(h);
+  }
+}
+
+/* The background purger's round: abandoned heaps give back everything,
+ * live threads' heaps their free pages past the delay (skipped when the
+ * owner is changing them). */
+void _ox_heap_purge_others(uint64_t now) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
+    int state = atomic_load_explicit(&h->state, memory_order_relaxed);
+    if (state == OX_HEAP_ACTIVE || state == OX_HEAP_FIRST_CLASS)
+      _ox_segment_purge_try(h, now);
+    else if (state == OX_HEAP_ABANDONED && heap_try_claim(h, OX_HEAP_COLLECTING)) {
+      heap_give_back(h);
+      heap_abandon(h);
+    }
+  }
 }
 
 /* Before mapping a new segment: let abandoned heaps give back what their
  * remote frees emptied. */
-void _ox_heap_collect_abandoned(void) {
-  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
-    if (atomic_load_explicit(&h->remote, memory_order_relaxed) == NULL) continue;
-    if (!heap_try_claim(h, OX_HEAP_COLLECTING)) continue;
-    _ox_heap_collect_remote(h);
-    _ox_heap_release_empty_pages(h);
-    atomic_store_explicit(&h->state, OX_HEAP_ABANDONED, memory_order_release);
-  }
+void _ox_heap_collect_abandoned(void) { _ox_heap_collect_abandoned_all(false); }
+
+void _ox_heap_collect_own(bool force) {
+  ox_heap_t *heap = _ox_tl_heap;
+  if (heap == &_ox_empty_heap) return;
+  _ox_heap_enter(heap);
+  _ox_reuse_flush(heap);
+  _ox_remote_batch_flush(heap);
+  _ox_heap_collect_remote(heap);
+  _ox_heap_release_empty_pages(heap);
+  _ox_segment_purge(heap, _ox_os_now_ms(), force);
+  _ox_heap_leave(heap);
 }

@@ -1,8 +1,10 @@
 /*
  * init.c - process initialisation: options and the segment map, once,
- * from whichever thread allocates first.  No lock (nothing for fork to
- * inherit in a held state) and no call that may allocate.
+ * from whichever thread allocates first.  No lock and no call that may
+ * allocate; the one state a fork can cut short (another thread half-way
+ * through it) is reset in the child, which then runs it again (fork.c).
  */
+#include <pthread.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -48,6 +50,17 @@ void _ox_process_init(void) {
     return;
   }
   while (atomic_load_explicit(&init_state, memory_order_acquire) != INIT_DONE) sched_yield();
+}
+
+/* In a forked child: the thread that was initialising does not exist. */
+void _ox_process_after_fork_child(void) {
+  if (atomic_load(&init_state) == INIT_RUNNING) atomic_store(&init_state, INIT_NONE);
+}
+
+/* Before main (and before any thread of the program), outside every
+ * allocation: pthread_atfork may allocate. */
+__attribute__((constructor)) static void register_fork_handler(void) {
+  pthread_atfork(NULL, NULL, _ox_fork_child);
 }
 
 /* The version lives in include/oxalloc.h alone; everything else derives it. */

@@ -66,6 +66,7 @@ typedef enum {
   OX_OPT_HUGE_PAGES,     /* ask for transparent huge pages */
   /* empty segments kept at most while a program reuses them in cycles */
   OX_OPT_SEGMENT_CACHE_MAX,
+  OX_OPT_BACKGROUND, /* a background thread purges on the delay */
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);
@@ -75,6 +76,7 @@ bool _ox_initialized(void);
 /* ---- init.c ------------------------------------------------------------- */
 /* Once per process, before the first segment; never calls malloc. */
 void _ox_process_init(void);
+void _ox_process_after_fork_child(void); /* an init cut short by fork runs again */
 /* Per-process random value; a freed block's second word holds it. */
 extern uintptr_t _ox_free_tag;
 
@@ -84,6 +86,7 @@ void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val);
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
+bool _ox_segment_purge_try(ox_heap_t *heap, uint64_t now); /* from another thread */
 void _ox_segment_cache_purge(uint64_t now, bool force);
 void _ox_segment_release_all(ox_heap_t *heap); /* every segment, live blocks or not */
 
@@ -106,6 +109,39 @@ void _ox_heap_sync_live(ox_heap_t *heap); /* bring heap->live[] up to date (owne
 
 /* ---- heap.c ------------------------------------------------------------- */
 extern __thread ox_heap_t *_ox_tl_heap __attribute__((tls_model("initial-exec")));
+/* Set when the thread's exit handler has run: later allocations of the
+ * thread (other TLS destructors) borrow an abandoned heap for each call. */
+extern __thread bool _ox_tl_exited __attribute__((tls_model("initial-exec")));
+/* The owner brackets every change to its heap's lists with these, so that
+ * a forked child can tell a consistent heap of a vanished thread (busy 0)
+ * from one caught half-way.  No atomic read-modify-write: only the thread
+ * that holds the heap writes `busy`; the fence keeps the mark ahead of the
+ * changes it covers. */
+OX_INLINE void _ox_heap_enter(ox_heap_t *heap) {
+  atomic_store_explicit(&heap->busy, atomic_load_explicit(&heap->busy, memory_order_relaxed) + 1,
+                        memory_order_relaxed);
+  atomic_thread_fence(memory_order_release);
+}
+OX_INLINE void _ox_heap_leave(ox_heap_t *heap) {
+  atomic_store_explicit(&heap->busy, atomic_load_explicit(&heap->busy, memory_order_relaxed) - 1,
+                        memory_order_release);
+}
+/* No thread owns the heap (its thread exited): nobody will reuse its free
+ * pages soon, so they go back to the OS at once. */
+OX_INLINE bool _ox_heap_unowned(ox_heap_t *heap) {
+  return atomic_load_explicit(&heap->owner, memory_order_relaxed) == NULL;
+}
+ox_heap_t *_ox_heap_borrow(void);       /* an abandoned (or new) heap, claimed */
+void _ox_heap_give_back(ox_heap_t *heap); /* ... and abandoned again */
+void _ox_heaps_after_fork_child(void);  /* the child adopts the other threads' heaps */
+/* Give back what abandoned heaps hold: their remote frees, their free
+ * pages (purged); `all`: every abandoned heap, not only those with remote
+ * frees waiting. */
+void _ox_heap_collect_abandoned_all(bool all);
+/* The calling thread's heap gives back its kept blocks, its empty pages
+ * and (force: all, else those past the delay) its free pages. */
+void _ox_heap_collect_own(bool force);
+void _ox_heap_purge_others(uint64_t now); /* the background purger's round */
 extern ox_heap_t _ox_empty_heap;
 extern ox_page_t _ox_empty_page;
 ox_heap_t *_ox_heap_for_thread(void); /* creates or adopts one */
@@ -119,13 +155,20 @@ void _ox_free_remote(ox_segment_t *seg, void *p);
 void _ox_remote_batch_flush(ox_heap_t *me);
 void _ox_remote_send(ox_heap_t *me, ox_block_t *b); /* a block of another heap, to its owner */
 #define OX_REMOTE_BATCH 32                          /* remote frees sent in one atomic push */
-void _ox_heap_collect_abandoned(void);
+void _ox_heap_collect_abandoned(void); /* those with remote frees waiting */
 
 /* ---- reuse.c: blocks of other heaps reused by the thread that freed them
  * (the inline parts: reuse.h) */
 void _ox_reuse_init(ox_heap_t *heap);
 bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p);
 void _ox_reuse_flush(ox_heap_t *me); /* send every kept block to its owner */
+
+/* ---- fork.c: the child handler (registered by init.c) ------------------ */
+void _ox_fork_child(void);
+
+/* ---- background.c: the optional background purger --------------------- */
+void _ox_background_maybe_start(void); /* from a point where allocating is safe */
+void _ox_background_after_fork_child(void);
 
 /* ---- huge.c ------------------------------------------------------------- */
 void *_ox_huge_alloc(size_t size, size_t align, bool zero);

@@ -50,6 +50,8 @@ static ox_option_t options[OX_OPT_COUNT] = {
     [OX_OPT_EAGER_COMMIT] =
         OPTION("EAGER_COMMIT", 0, 0, 1, "populate segments when mapped instead of on first touch"),
     [OX_OPT_HUGE_PAGES] = OPTION("HUGE_PAGES", 0, 0, 1, "ask for transparent huge pages"),
+    [OX_OPT_BACKGROUND] = OPTION("BACKGROUND", 0, 0, 1,
+                                 "a background thread returns unused memory after the delay"),
 };
 
 static bool parse_long(const char *s, long *out) {

@@ -138,6 +138,18 @@ OX_EXPORT void *pvalloc(size_t size) { return pvalloc_rounded(size); }
  * 0 for NULL. */
 OX_EXPORT size_t malloc_usable_size(void *ptr) { return ptr ? ox_usable_size(ptr) : 0; }
 
+/* glibc's meaning: give free memory back to the OS now.  `pad` (bytes to
+ * keep at the top of glibc's heap) has no counterpart.  Returns 1 when
+ * memory was returned, 0 otherwise, as glibc does. */
+OX_EXPORT int malloc_trim(size_t pad) {
+  (void)pad;
+  ox_stats_t before, after;
+  ox_stats_get(&before);
+  ox_collect(true);
+  ox_stats_get(&after);
+  return after.returned_bytes > before.returned_bytes;
+}
+
 /* C23; like free, NULL does nothing. */
 OX_EXPORT void free_sized(void *ptr, size_t size) {
   if (ptr) ox_free_sized(ptr, size);

@@ -197,14 +197,13 @@ static ox_page_t *first_page_ready(ox_heap_t *heap, unsigned cls) {
   return first;
 }
 
-static void heap_maintenance(ox_heap_t *heap) {
-  _ox_remote_batch_flush(heap);
-  _ox_heap_collect_remote(heap);
-  if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
-  uint64_t now = _ox_os_now_ms();
+/* Give back what stayed unused for the purge delay, at most every half
+ * delay: this heap's free pages and the process's caches. */
+static void purge_if_due(ox_heap_t *heap, uint64_t now) {
   if (now < heap->next_purge_ms) return;
   uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
   heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
+  _ox_background_maybe_start(); /* a forked child's first chance */
   _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
   _ox_remote_batch_flush(heap);
   _ox_segment_purge(heap, now, false);
@@ -212,14 +211,14 @@ static void heap_maintenance(ox_heap_t *heap) {
   _ox_huge_cache_purge(now, false);
 }
 
-/* Reached when the class's current page has no free block (and, through
- * the empty heap, on a thread's first allocation). */
-OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
-  if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
-    heap = _ox_heap_for_thread();
-    if (!heap) goto out_of_memory;
-    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
-  }
+static void heap_maintenance(ox_heap_t *heap) {
+  _ox_remote_batch_flush(heap);
+  _ox_heap_collect_remote(heap);
+  if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
+  purge_if_due(heap, _ox_os_now_ms());
+}
+
+static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
   /* Blocks of other heaps this thread freed first: they are hot (they
    * count in their owners' pages, not here).  Then the page they stood in
    * for, if it still has blocks. */
@@ -229,11 +228,41 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
   if (!page) {
     heap_maintenance(heap);
     page = find_page(heap, cls);
-    if (!page) goto out_of_memory;
+    if (!page) return NULL;
   }
   void *block = page_pop(page);
   page_sync_live(heap, page);
   return block;
+}
+
+/* An allocation of a thread whose heap has gone at its exit (a TLS
+ * destructor allocating): from a borrowed heap, given back at once. */
+static OX_COLD void *alloc_after_exit(unsigned cls) {
+  ox_heap_t *heap = _ox_heap_borrow();
+  if (!heap) return NULL;
+  void *block = alloc_slow_in(heap, cls);
+  _ox_heap_give_back(heap);
+  return block;
+}
+
+/* Reached when the class's current page has no free block (and, through
+ * the empty heap, on a thread's first allocation). */
+OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
+  void *block;
+  if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
+    if (OX_UNLIKELY(_ox_tl_exited)) {
+      block = alloc_after_exit(cls);
+      goto out;
+    }
+    heap = _ox_heap_for_thread();
+    if (!heap) goto out_of_memory;
+    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
+  }
+  _ox_heap_enter(heap);
+  block = alloc_slow_in(heap, cls);
+  _ox_heap_leave(heap);
+out:
+  if (block) return block;
 out_of_memory:
   errno = ENOMEM;
   return NULL;
@@ -244,8 +273,8 @@ out_of_memory:
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
-   * unmap a page each time. */
-  if (q->first == page && page->next == NULL) {
+   * unmap a page each time; not in a heap whose thread has gone. */
+  if (q->first == page && page->next == NULL && !_ox_heap_unowned(heap)) {
     page->free_trigger = -1;
     return;
   }
@@ -258,9 +287,17 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
  * full list, or it became empty.  Its live count is settled first, also for
  * page_retire (a freed page must leave nothing counted). */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  _ox_heap_enter(heap);
   page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
-  if (page->used == 0) page_retire(heap, page);
+  if (page->used == 0) {
+    page_retire(heap, page);
+    /* A program that only frees for a while still gives memory back
+     * once the delay has passed (one look at the coarse clock per page
+     * that empties). */
+    purge_if_due(heap, _ox_os_now_ms());
+  }
+  _ox_heap_leave(heap);
 }
 
 /* A local free for callers off the fast path (remote-free collection). */
@@ -268,6 +305,7 @@ void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_page_t *page = _ox_segment_page_of(seg, p);
   ox_block_t *b = p;
   _ox_link_set(b, page->local_free);
+  atomic_signal_fence(memory_order_release); /* linked before published (fork) */
   page->local_free = b;
   if ((int32_t)--page->used <= page->free_trigger) _ox_page_after_free(heap, page);
 }
@@ -289,5 +327,6 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
     }
     queue_sync_direct(heap, cls);
   }
-  _ox_segment_purge(heap, _ox_os_now_ms(), false);
+  /* A heap without a thread purges everything at once. */
+  _ox_segment_purge(heap, _ox_os_now_ms(), _ox_heap_unowned(heap));
 }

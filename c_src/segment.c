@@ -188,6 +188,19 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
   if (kind == OX_KIND_SMALL) seg->pages[0].in_use = 1; /* the header */
 }
 
+/* ---- the heap's purge lock ------------------------------------------------
+ * The owner holds it while it changes its segments' pages and lists; the
+ * background purger only ever tries it (and skips a heap that is busy),
+ * so the owner waits at most for one purge of its own free pages. */
+static void purge_lock(ox_heap_t *heap) {
+  while (atomic_flag_test_and_set_explicit(&heap->purge_lock, memory_order_acquire)) {
+  }
+}
+
+static void purge_unlock(ox_heap_t *heap) {
+  atomic_flag_clear_explicit(&heap->purge_lock, memory_order_release);
+}
+
 /* ---- the heap's list of segments with a free page ---------------------- */
 
 static void heap_segment_push(ox_heap_t *heap, ox_segment_t *seg) {
@@ -239,7 +252,16 @@ static ox_segment_t *segment_for_heap(ox_heap_t *heap, enum ox_kind kind) {
 
 /* ---- pages ---------------------------------------------------------------- */
 
+static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls);
+
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
+  purge_lock(heap);
+  ox_page_t *page = segment_page_alloc(heap, cls);
+  purge_unlock(heap);
+  return page;
+}
+
+static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   enum ox_kind kind = _ox_class_kind(cls);
   ox_segment_t *seg = heap->segments[kind];
   if (!seg) seg = segment_for_heap(heap, kind);
@@ -277,7 +299,12 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   return page;
 }
 
+static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force);
+
 static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
+  /* Cached for a heap whose thread has gone: purged first (nobody is about
+   * to reuse its pages; the mapping is kept for whoever needs one). */
+  if (_ox_heap_unowned(heap)) segment_purge_pages(seg, 0, true);
   if (seg->in_heap_list) heap_segment_remove(heap, seg);
   heap_all_remove(heap, seg);
   _ox_stat_add(OX_STAT_SEGMENTS, -1);
@@ -287,14 +314,24 @@ static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
 /* Give back every segment of the heap at once, live blocks and all
  * (ox_heap_destroy / ox_heap_reset). */
 void _ox_segment_release_all(ox_heap_t *heap) {
+  purge_lock(heap);
   while (heap->all_segments) {
     ox_segment_t *seg = heap->all_segments;
     _ox_stat_add(OX_STAT_PAGES, -(intptr_t)seg->pages_used);
     segment_release(heap, seg);
   }
+  purge_unlock(heap);
 }
 
+static void segment_page_free(ox_heap_t *heap, ox_page_t *page);
+
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
+  purge_lock(heap);
+  segment_page_free(heap, page);
+  purge_unlock(heap);
+}
+
+static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   ox_segment_t *seg = _ox_segment_of_class_block(page);
   page->in_use = 0;
   page->free = page->local_free = NULL;
@@ -307,7 +344,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
     return;
   }
   if (!seg->in_heap_list) heap_segment_push(heap, seg);
-  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) {
+  if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || _ox_heap_unowned(heap)) {
     size_t area;
     uint8_t *start = page_area(seg, page, &area);
     _ox_os_purge(start, area);
@@ -316,34 +353,52 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   }
 }
 
-/* Give the OS back the free pages of this heap's segments that stayed
- * unused for the purge delay (all of them when `force`).  Adjacent pages
- * go in one call. */
-void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
+/* Give the OS back the free pages of one segment that stayed unused for
+ * the purge delay (all of them when `force`).  Adjacent pages go in one
+ * call. */
+static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force) {
   uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
-  for (int kind = 0; kind < OX_PAGED_KINDS; kind++) {
-    for (ox_segment_t *seg = heap->segments[kind]; seg; seg = seg->next) {
-      uint8_t *run = NULL;
-      size_t run_len = 0;
-      for (uint32_t i = first_data_page(seg); i <= seg->page_count; i++) {
-        ox_page_t *page = i < seg->page_count ? &seg->pages[i] : NULL;
-        bool purge =
-            page && !page->in_use && page->dirty && (force || now - page->freed_at_ms >= delay);
-        if (purge) {
-          size_t area;
-          uint8_t *start = page_area(seg, page, &area);
-          if (run && run + run_len == start)
-            run_len += area;
-          else {
-            if (run) _ox_os_purge(run, run_len);
-            run = start;
-            run_len = area;
-          }
-          page->dirty = 0;
-          _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
-        }
+  uint8_t *run = NULL;
+  size_t run_len = 0;
+  for (uint32_t i = first_data_page(seg); i <= seg->page_count; i++) {
+    ox_page_t *page = i < seg->page_count ? &seg->pages[i] : NULL;
+    bool purge =
+        page && !page->in_use && page->dirty && (force || now - page->freed_at_ms >= delay);
+    if (purge) {
+      size_t area;
+      uint8_t *start = page_area(seg, page, &area);
+      if (run && run + run_len == start)
+        run_len += area;
+      else {
+        if (run) _ox_os_purge(run, run_len);
+        run = start;
+        run_len = area;
       }
-      if (run) _ox_os_purge(run, run_len);
+      page->dirty = 0;
+      _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
     }
   }
+  if (run) _ox_os_purge(run, run_len);
+}
+
+static void heap_purge(ox_heap_t *heap, uint64_t now, bool force) {
+  for (int kind = 0; kind < OX_PAGED_KINDS; kind++)
+    for (ox_segment_t *seg = heap->segments[kind]; seg; seg = seg->next)
+      segment_purge_pages(seg, now, force);
+}
+
+/* The same for every segment of the heap that has a free page. */
+void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force) {
+  purge_lock(heap);
+  heap_purge(heap, now, force);
+  purge_unlock(heap);
+}
+
+/* The same from another thread (the background purger), unless the owner
+ * is changing its pages right now. */
+bool _ox_segment_purge_try(ox_heap_t *heap, uint64_t now) {
+  if (atomic_flag_test_and_set_explicit(&heap->purge_lock, memory_order_acquire)) return false;
+  heap_purge(heap, now, false);
+  purge_unlock(heap);
+  return true;
 }

@@ -172,6 +172,15 @@ struct ox_heap_s {
   intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;
+  /* Non-zero while the owner is in the middle of changing the heap's
+   * lists (heap.c, _ox_heap_enter): a forked child adopts the heap of a
+   * thread that does not exist in it only when this reads 0 (the heap is
+   * then consistent, whatever that thread was doing). */
+  _Atomic uint32_t busy;
+  /* Held by the owner while it changes which of its segments' pages are
+   * in use or listed (segment.c), and by the background purger while it
+   * purges this heap's free pages; freed in a forked child (fork.c). */
+  atomic_flag purge_lock;
   /* The owning thread's token, or NULL.  Read by other threads, which only
    * compare it with their own token: relaxed is enough. */
   _Atomic(const void *) owner;

@@ -73,6 +73,19 @@ size_t ox_usable_size(const void *ptr);
  * allocators' memory.  Never faults, whatever the pointer. */
 bool ox_owns(const void *ptr);
 
+/* ---- giving memory back ----------------------------------------------------- */
+
+/* Give memory that oxalloc holds unused back to the OS now, instead of
+ * after the purge delay: the calling thread's kept blocks of other threads
+ * go home, its empty pages are released, and its free pages and the
+ * process's caches of empty segments and freed huge blocks are purged -
+ * all of them with `force`, only those unused for the purge delay
+ * without.  With `force`, the heaps of exited threads are collected and
+ * purged too.  Other live threads' heaps give back theirs on their own
+ * slow paths, or through the background purger (OXALLOC_BACKGROUND=1).
+ * Never allocates; blocks stay valid (only unused memory is returned). */
+void ox_collect(bool force);
+
 /* ---- statistics ---------------------------------------------------------- */
 
 #define OX_STATS_MAX_CLASSES 128
@@ -133,7 +146,9 @@ void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
  *   verbose        1: warnings on stderr (0)
  *   show_stats     1: statistics report on stderr at exit (0)
  *   eager_commit   1: populate segments when mapped (0)
- *   huge_pages     1: ask for transparent huge pages (0) */
+ *   huge_pages     1: ask for transparent huge pages (0)
+ *   background     1: a background thread gives unused memory back after
+ *                  the purge delay, also while the program is idle (0) */
 int ox_option_set(const char *name, long value);
 
 /* The current value of an option, or -1 for an unknown name. */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# tests/lifecycle/run.sh BINDIR PRELOAD_LIB - runs the lifecycle programs,
+# one process each, with an outer timeout on top of their own watchdogs,
+# and prints "lifecycle: N passed, N failed".
+set -u
+dir=$1 so=$2
+pass=0 fail=0 failed=()
+
+run() {
+  local name=$1 secs=$2
+  shift 2
+  echo "--- $name: $*"
+  timeout -k 5 "$secs" "$@"
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then
+    pass=$((pass + 1))
+  else
+    echo "FAIL $name (exit $rc): repro: $*"
+    fail=$((fail + 1)); failed+=("$name")
+  fi
+}
+
+run fork_huge_lock 110 "$dir/fork_huge_lock"
+run fork_first_alloc 110 "$dir/fork_first_alloc"
+run fork_child_reuses 70 "$dir/fork_child_reuses"
+run fork_states 110 "$dir/fork_states"
+run exited_threads_return 70 "$dir/exited_threads_return"
+run tls_dtor_alloc 70 "$dir/tls_dtor_alloc"
+run key_exhaustion 70 "$dir/key_exhaustion"
+run collect_now 70 "$dir/collect_now"
+run trim_override 70 env LD_PRELOAD="$so" OXALLOC_PURGE_DELAY=3600000 "$dir/trim_override"
+run background_idle_on 70 env OXALLOC_BACKGROUND=1 "$dir/background_idle" on
+run background_idle_off 70 env OXALLOC_BACKGROUND=0 "$dir/background_idle" off
+
+[ "${#failed[@]}" -eq 0 ] || echo "lifecycle failures: ${failed[*]}"
+echo "lifecycle: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
