@@ -219,6 +219,7 @@ void _ox_heap_clear(ox_heap_t *heap) {
   heap->full.first = heap->full.last = NULL;
   for (int k = 0; k < OX_PAGED_KINDS; k++) heap->segments[k] = NULL;
   heap->all_segments = NULL;
+  atomic_store_explicit(&heap->kept_bytes, 0, memory_order_relaxed);
   atomic_store_explicit(&heap->remote, NULL, memory_order_relaxed);
 }
 

@@ -496,6 +496,8 @@ void _ox_huge_cache_purge(uint64_t now, bool force) {
   _ox_slots_purge(huge_cache, HUGE_CACHE_SLOTS, now, force, huge_cache_drop);
 }
 
+size_t _ox_huge_cache_bytes(void) { return atomic_load_explicit(&huge_cached_bytes, memory_order_relaxed); }
+
 /* ---- the huge API ----------------------------------------------------------- */
 
 void *_ox_huge_alloc(size_t size, size_t align, bool zero) {

@@ -22,6 +22,8 @@ typedef enum {
   OX_STAT_HUGE_BLOCKS,
   OX_STAT_HUGE_BYTES,
   OX_STAT_THREADS,
+  OX_STAT_PENDING_PURGE,  /* free pages of heaps' segments not purged yet */
+  OX_STAT_CACHED_SEGMENT, /* resident bytes of the empty-segment cache */
   OX_STAT_COUNT
 } ox_stat_id;
 extern _Atomic intptr_t _ox_stat[OX_STAT_COUNT];
@@ -176,6 +178,7 @@ void _ox_huge_attach(ox_heap_t *arena, void *p); /* first-class heap owns it */
 void _ox_huge_free(ox_segment_t *seg);
 void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
+size_t _ox_huge_cache_bytes(void); /* mapped bytes of freed huge blocks kept */
 void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-class heap */
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */

@@ -147,9 +147,30 @@ static void *page_pop(ox_page_t *page) {
  * owner asks for statistics, and at thread exit.  Other threads' figures
  * are therefore as of their last slow path. */
 
+/* A kept empty page (page_retire) counts in heap->kept_bytes until a slow
+ * path sees it in use again or it goes back to its segment. */
+static void page_keep(ox_heap_t *heap, ox_page_t *page) {
+  if (page->kept) return;
+  page->kept = 1;
+  size_t bytes = (size_t)page->capacity * page->block_size;
+  atomic_store_explicit(&heap->kept_bytes,
+                        atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed) + bytes,
+                        memory_order_relaxed);
+}
+
+static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
+  if (!page->kept) return;
+  page->kept = 0;
+  size_t bytes = (size_t)page->capacity * page->block_size;
+  atomic_store_explicit(&heap->kept_bytes,
+                        atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed) - bytes,
+                        memory_order_relaxed);
+}
+
 static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
   heap->live[page->class_idx] += (intptr_t)page->used - (intptr_t)page->live_counted;
   page->live_counted = page->used;
+  if (page->used) page_unkeep(heap, page);
 }
 
 static void queue_sync_live(ox_heap_t *heap, ox_page_queue_t *q) {
@@ -276,8 +297,10 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
    * unmap a page each time; not in a heap whose thread has gone. */
   if (q->first == page && page->next == NULL && !_ox_heap_unowned(heap)) {
     page->free_trigger = -1;
+    page_keep(heap, page);
     return;
   }
+  page_unkeep(heap, page);
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
   _ox_segment_page_free(heap, page);
@@ -320,6 +343,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
     while (page) {
       ox_page_t *next = page->next;
       if (page->used == 0) {
+        page_unkeep(heap, page);
         queue_unlink(q, page);
         _ox_segment_page_free(heap, page);
       }

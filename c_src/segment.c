@@ -58,6 +58,7 @@ static ox_segment_t *segment_map_fresh(void) {
 }
 
 static size_t nonresident_bytes(ox_segment_t *seg);
+static size_t dirty_bytes(ox_segment_t *seg, bool free_only);
 
 static void segment_unmap(ox_segment_t *seg) {
   _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
@@ -92,14 +93,20 @@ static int segment_cache_limit(void) {
 static bool segment_cache_put(ox_segment_t *seg) {
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0) return false;
   seg->heap = NULL;
-  if (_ox_slots_put(segment_cache, segment_cache_limit(), seg)) return true;
+  size_t resident = dirty_bytes(seg, false); /* seg may be taken at once */
+  if (_ox_slots_put(segment_cache, segment_cache_limit(), seg)) {
+    _ox_stat_add(OX_STAT_CACHED_SEGMENT, (intptr_t)resident);
+    return true;
+  }
   atomic_store_explicit(&segment_cache_overflow_ms, _ox_os_now_ms(), memory_order_relaxed);
   return false;
 }
 
 static ox_segment_t *segment_cache_take(void) {
   int index = 0;
-  return _ox_slots_take(segment_cache, SEGMENT_CACHE_SLOTS, &index);
+  ox_segment_t *seg = _ox_slots_take(segment_cache, SEGMENT_CACHE_SLOTS, &index);
+  if (seg) _ox_stat_add(OX_STAT_CACHED_SEGMENT, -(intptr_t)dirty_bytes(seg, false));
+  return seg;
 }
 
 /* A fresh segment is needed: grow the cache if it recently had to unmap
@@ -120,6 +127,7 @@ static void segment_cache_expire(ox_segment_t *seg) {
          !atomic_compare_exchange_weak_explicit(&segment_cache_growth, &growth, growth - 1,
                                                 memory_order_relaxed, memory_order_relaxed)) {
   }
+  _ox_stat_add(OX_STAT_CACHED_SEGMENT, -(intptr_t)dirty_bytes(seg, false));
   segment_unmap(seg);
 }
 
@@ -168,6 +176,18 @@ static size_t nonresident_bytes(ox_segment_t *seg) {
   return bytes;
 }
 
+/* Bytes of the segment's pages touched since they were last purged (of
+ * its free pages only, or of all). */
+static size_t dirty_bytes(ox_segment_t *seg, bool free_only) {
+  size_t bytes = 0;
+  for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
+    size_t area;
+    page_area(seg, &seg->pages[i], &area);
+    if (seg->pages[i].dirty && !(free_only && seg->pages[i].in_use)) bytes += area;
+  }
+  return bytes;
+}
+
 static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, bool fresh) {
   /* A reused segment's pages are counted resident from now on. */
   if (!fresh) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
@@ -186,6 +206,8 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
     page->dirty = !fresh;
   }
   if (kind == OX_KIND_SMALL) seg->pages[0].in_use = 1; /* the header */
+  /* A reused segment's free pages wait for the purge like freed ones. */
+  if (!fresh) _ox_stat_add(OX_STAT_PENDING_PURGE, (intptr_t)dirty_bytes(seg, true));
 }
 
 /* ---- the heap's purge lock ------------------------------------------------
@@ -278,7 +300,7 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   size_t area;
   uint8_t *start = page_area(seg, page, &area);
   bool area_zero = !page->dirty; /* fresh from the OS, or purged since */
-  if (area_zero) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)area);
+  _ox_stat_add(area_zero ? OX_STAT_NONRESIDENT : OX_STAT_PENDING_PURGE, -(intptr_t)area);
   _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
   uint64_t magic = _ox_block_magic((uint32_t)bsize);
@@ -305,6 +327,7 @@ static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
   /* Cached for a heap whose thread has gone: purged first (nobody is about
    * to reuse its pages; the mapping is kept for whoever needs one). */
   if (_ox_heap_unowned(heap)) segment_purge_pages(seg, 0, true);
+  _ox_stat_add(OX_STAT_PENDING_PURGE, -(intptr_t)dirty_bytes(seg, true));
   if (seg->in_heap_list) heap_segment_remove(heap, seg);
   heap_all_remove(heap, seg);
   _ox_stat_add(OX_STAT_SEGMENTS, -1);
@@ -339,17 +362,19 @@ static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   page->block_limit = 0; /* no pointer into a free page passes as a block */
   page->freed_at_ms = _ox_os_now_ms();
   _ox_stat_add(OX_STAT_PAGES, -1);
+  size_t area;
+  uint8_t *start = page_area(seg, page, &area);
+  _ox_stat_add(OX_STAT_PENDING_PURGE, (intptr_t)area); /* dirty: it was in use */
   if (--seg->pages_used == 0) {
     segment_release(heap, seg);
     return;
   }
   if (!seg->in_heap_list) heap_segment_push(heap, seg);
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || _ox_heap_unowned(heap)) {
-    size_t area;
-    uint8_t *start = page_area(seg, page, &area);
     _ox_os_purge(start, area);
     page->dirty = 0;
     _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
+    _ox_stat_add(OX_STAT_PENDING_PURGE, -(intptr_t)area);
   }
 }
 
@@ -376,6 +401,7 @@ static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force) {
       }
       page->dirty = 0;
       _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
+      _ox_stat_add(OX_STAT_PENDING_PURGE, -(intptr_t)area);
     }
   }
   if (run) _ox_os_purge(run, run_len);

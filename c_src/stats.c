@@ -30,6 +30,7 @@ static void add_heap(ox_heap_t *heap, void *arg) {
   }
   out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
   out->remote_frees += heap->remote_frees_sent; /* racy read, like live[] */
+  out->kept_page_bytes += atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed);
 }
 
 OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
@@ -54,6 +55,9 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
   out->returned_bytes = stat_value(OX_STAT_RETURNED);
   out->os_calls = stat_value(OX_STAT_OS_CALLS);
   out->threads_seen = stat_value(OX_STAT_THREADS);
+  out->pending_purge_bytes = stat_value(OX_STAT_PENDING_PURGE);
+  out->segment_cache_bytes = stat_value(OX_STAT_CACHED_SEGMENT);
+  out->huge_cache_bytes = _ox_huge_cache_bytes();
   return 0;
 }
 
@@ -96,6 +100,10 @@ static const struct {
     TOTAL(committed_bytes, "committed bytes"), TOTAL(resident_bytes, "resident bytes"),
     TOTAL(returned_bytes, "returned to OS"),   TOTAL(os_calls, "OS calls"),
     TOTAL(remote_frees, "remote frees"),       TOTAL(threads_seen, "threads seen"),
+    TOTAL(pending_purge_bytes, "unused: pending purge"),
+    TOTAL(kept_page_bytes, "unused: kept pages"),
+    TOTAL(segment_cache_bytes, "unused: segment cache"),
+    TOTAL(huge_cache_bytes, "unused: huge cache"),
 };
 #define TOTAL_COUNT (sizeof totals / sizeof totals[0])
 
@@ -114,7 +122,7 @@ OX_PUBLIC void ox_stats_print(void (*out)(const char *text, void *arg), void *ar
   for (size_t i = 0; i < TOTAL_COUNT; i++) {
     w_str(&w, "  ");
     w_str(&w, totals[i].label);
-    while (w.n < 19) w_str(&w, " "); /* labels in one column */
+    while (w.n < 25) w_str(&w, " "); /* labels in one column */
     w_num(&w, total_value(&s, i), 16);
     w_str(&w, "\n");
     w_flush(&w);

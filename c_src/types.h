@@ -105,6 +105,7 @@ typedef struct ox_page_s {
   uint8_t area_zero;     /* the page's memory read as zero when it got its class */
   uint8_t free_zero;     /* `free` holds never-used blocks of such a page: zero but
                             for the words the free list wrote (zeroed allocation) */
+  uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class) */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
@@ -193,6 +194,9 @@ struct ox_heap_s {
   ox_block_t *batch_first, *batch_last;
   uint32_t batch_count;
   size_t remote_frees_sent; /* statistics: frees into other heaps */
+  /* Statistics: bytes of empty pages kept for their class (page_retire),
+   * as of the owner's last slow path; written by the heap's holder only. */
+  _Atomic size_t kept_bytes;
   /* Blocks of other heaps this thread freed, kept for its own next
    * allocations (reuse.h): one page-shaped list per class, which
    * direct[c] points at while it holds blocks. */

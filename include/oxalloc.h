@@ -111,7 +111,15 @@ typedef struct ox_stats {
   size_t os_calls;        /* mmap, munmap, madvise and mremap calls so far */
   size_t remote_frees;    /* frees of blocks owned by another thread's heap */
   size_t threads_seen;    /* thread heaps set up (created or adopted) */
-  size_t class_count;     /* entries used in `classes` */
+  /* Resident but unused: memory that counts in resident_bytes without
+   * holding a live block, by kind (a cache is not a leak).  Each goes back
+   * to the OS after the purge delay, or now with ox_collect. */
+  size_t pending_purge_bytes; /* free pages of heaps, waiting for the purge delay */
+  size_t kept_page_bytes;     /* empty pages kept for their size class (one per class
+                                 and thread; as of the owner's last slow path) */
+  size_t segment_cache_bytes; /* empty 4 MiB segments cached for reuse: touched pages */
+  size_t huge_cache_bytes;    /* freed huge blocks cached for reuse (their mappings) */
+  size_t class_count;         /* entries used in `classes` */
   struct {
     size_t block_size;
     size_t live_blocks;

@@ -16,4 +16,5 @@ extern "C" {
     pub fn rust_realloc(ptr: *mut u8, old_size: usize, align: usize, new_size: usize) -> *mut u8;
     pub fn ox_owns(ptr: *const c_void) -> bool;
     pub fn ox_usable_size(ptr: *const c_void) -> usize;
+    pub fn ox_collect(force: bool);
 }

@@ -162,6 +162,41 @@ pub fn owns<T: ?Sized>(ptr: *const T) -> bool {
     };
 }
 
+/// Gives memory that oxalloc holds unused back to the operating system
+/// now, instead of after the purge delay (`ox_collect(true)` in C; the C
+/// library's `malloc_trim` under the `override` feature): this thread's
+/// free pages, the caches of empty segments and freed huge blocks, and
+/// everything the heaps of exited threads hold.  Live allocations are
+/// untouched.  Other live threads give back their free pages on their own
+/// next slow path, or through the background purger
+/// (`OXALLOC_BACKGROUND=1`).  Never allocates.
+///
+/// With the `system` feature this does nothing.  With `unresolved`,
+/// calling it needs the final link to supply `liboxalloc.a`.
+///
+/// ```
+/// use oxalloc::OxAlloc;
+///
+/// #[global_allocator]
+/// static GLOBAL: OxAlloc = OxAlloc;
+///
+/// fn main() {
+///     let keep = vec![7u8; 1000];
+///     let big: Vec<Vec<u8>> = (0..2000).map(|_| vec![1u8; 16 << 10]).collect();
+///     drop(big);
+///     oxalloc::collect(); // the 32 MiB just freed go back to the OS now
+///     assert!(keep.iter().all(|&b| b == 7));
+/// }
+/// ```
+#[inline]
+pub fn collect() {
+    #[cfg(not(feature = "system"))]
+    // SAFETY: ox_collect takes no pointer and only returns unused memory.
+    unsafe {
+        ffi::ox_collect(true)
+    };
+}
+
 /// The number of bytes usable in the oxalloc block that starts at `ptr`
 /// (at least the size it was allocated with; every one of them may be
 /// written through the owning pointer).  0 for null and for pointers that

@@ -96,6 +96,19 @@ pub struct Stats {
     pub remote_frees: usize,
     /// Thread heaps set up so far (created or adopted).
     pub threads_seen: usize,
+    /// Resident but unused: free pages of heaps waiting for the purge
+    /// delay.  This and the next three fields count in `resident_bytes`
+    /// without holding a live block (a cache, not a leak); all go back to
+    /// the OS after the delay, or now with [`collect`](crate::collect).
+    pub pending_purge_bytes: usize,
+    /// Resident but unused: empty pages kept for their size class (one
+    /// per class and thread, as of the owner's last slow path).
+    pub kept_page_bytes: usize,
+    /// Resident but unused: touched pages of empty 4 MiB segments cached
+    /// for reuse.
+    pub segment_cache_bytes: usize,
+    /// Resident but unused: freed huge blocks cached for reuse.
+    pub huge_cache_bytes: usize,
     // Entries of `classes` in use; read through `classes()`, which never
     // trusts it beyond the array.
     class_count: usize,
@@ -141,6 +154,10 @@ impl Default for Stats {
             os_calls: 0,
             remote_frees: 0,
             threads_seen: 0,
+            pending_purge_bytes: 0,
+            kept_page_bytes: 0,
+            segment_cache_bytes: 0,
+            huge_cache_bytes: 0,
             class_count: 0,
             classes: [SizeClass::default(); MAX_CLASSES],
         }
@@ -169,6 +186,10 @@ impl fmt::Debug for Stats {
             .field("os_calls", &self.os_calls)
             .field("remote_frees", &self.remote_frees)
             .field("threads_seen", &self.threads_seen)
+            .field("pending_purge_bytes", &self.pending_purge_bytes)
+            .field("kept_page_bytes", &self.kept_page_bytes)
+            .field("segment_cache_bytes", &self.segment_cache_bytes)
+            .field("huge_cache_bytes", &self.huge_cache_bytes)
             .field("live_classes", &Live(self.classes()))
             .finish()
     }
