@@ -10,7 +10,7 @@
  * malloc and free themselves, which inline the allocator's fast paths
  * (fast_path.h): a call through ox_malloc/ox_free would cost a PLT jump
  * in the shared library on the hottest path of every C program.
- * The semantic edge cases of CONTRACT.md "The malloc family" that the ox_
+ * The semantic edge cases of the malloc family's contract that the ox_
  * API leaves to the caller (argument checks, rounding overflows, errno
  * conventions) are settled here, in the static helpers below.
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/link/run.sh - the link matrix of DESIGN §2 (issue 3), run by
+# tests/link/run.sh - the link matrix (docs/link-matrix.md), run by
 # `make test-link` from the repository root.
 #
 # Each row builds its real artifact (cargo for the Rust side, $CC for the C

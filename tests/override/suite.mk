@@ -1,4 +1,4 @@
-# tests/override/suite.mk - `make test-override` (issue 4): the malloc
+# tests/override/suite.mk - `make test-override`: the malloc
 # family override, run twice - statically linked with oxalloc_override.o
 # and under LD_PRELOAD=liboxalloc.so - plus the foreign-pointer abort of
 # the checked build.  run.sh sums the per-program closing lines.
