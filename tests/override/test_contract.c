@@ -1,6 +1,6 @@
 /*
  * test_contract.c - the parts of the C contract a program reads back from
- * glibc's interface (issue 12 item 11): posix_memalign's errno, mallinfo
+ * glibc's interface: posix_memalign's errno, mallinfo
  * and mallinfo2 figures that follow this allocator, malloc_stats on
  * stderr, malloc_info's XML, and operator new reached from a C program
  * that runs without libstdc++.  Built and run in both routes (static link
