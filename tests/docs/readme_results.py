@@ -105,6 +105,9 @@ def section():
         out = []
         for a in ALLOCATORS:
             xs = ratios[a][idx]
+            if a == "oxalloc":
+                out.append("1 (the reference)")
+                continue
             out.append("%.2f (%.2f–%.2f; %d)" % (geo(xs), min(xs), max(xs), len(xs)) if xs else "—")
         return " | ".join(out)
     lines.append("| microbenchmarks | wall time ÷ oxalloc's: geometric mean (lowest–highest; workloads) | " + summary(0) + " |")
