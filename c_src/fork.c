@@ -3,7 +3,8 @@
  * one that called fork); whatever another thread held or was doing in
  * oxalloc at that instant is held for ever in the child.  oxalloc takes
  * no lock that a prepare handler would have to take (such a handler can
- * deadlock against glibc's stdio locks: DESIGN §4), so there is only a
+ * deadlock against glibc's stdio locks, as jemalloc and gperftools did
+ * under fflush(NULL) + getline + fork), so there is only a
  * child handler, which
  *   - restarts a one-time initialisation or key creation cut short,
  *   - frees the spin locks of first-class heaps' huge lists,

@@ -24,12 +24,19 @@ typedef enum {
   OX_STAT_THREADS,
   OX_STAT_PENDING_PURGE,  /* free pages of heaps' segments not purged yet */
   OX_STAT_CACHED_SEGMENT, /* resident bytes of the empty-segment cache */
+  OX_STAT_HUGE_BLOCKS_MAX, /* peaks of HUGE_BLOCKS/HUGE_BYTES (malloc_stats) */
+  OX_STAT_HUGE_BYTES_MAX,
   OX_STAT_COUNT
 } ox_stat_id;
 extern _Atomic intptr_t _ox_stat[OX_STAT_COUNT];
 void _ox_stats_show_at_exit(void);
+void _ox_stat_raise(ox_stat_id id, intptr_t value);
+void _ox_stats_huge_peaks(size_t *blocks, size_t *bytes);
 OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
-  atomic_fetch_add_explicit(&_ox_stat[id], delta, memory_order_relaxed);
+  intptr_t now = atomic_fetch_add_explicit(&_ox_stat[id], delta, memory_order_relaxed) + delta;
+  /* id is a constant at every call, so this test folds away elsewhere */
+  if ((id == OX_STAT_HUGE_BLOCKS || id == OX_STAT_HUGE_BYTES) && delta > 0)
+    _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX, now);
 }
 
 /* ---- os.c: the only file that makes system calls ---------------------- */

@@ -1,9 +1,14 @@
 /*
- * options.c - the table of tunables, read once from OXALLOC_<NAME>
- * environment variables at process start (without allocating).  A
- * malformed value gets one warning line on stderr and the default.
+ * options.c - the table of tunables: their names, defaults and ranges,
+ * the values in use, and the public calls that read, set and list them.
+ * The environment (OXALLOC_<NAME>) is read once, at process start and
+ * without allocating; a malformed value gets one warning line on stderr
+ * and the default.  Every option is read where it is used
+ * (_ox_option), so a value set later through ox_option_set takes effect
+ * from its next use, in every thread: there is no "too late".
  */
 #include <errno.h>
+#include <stdatomic.h>
 
 #include "internal.h"
 #include "oxalloc.h"
@@ -25,15 +30,17 @@
 #define ENV_PREFIX_LEN 8
 
 typedef struct {
-  const char *env; /* environment variable: "OXALLOC_" + upper-case name */
-  long value;      /* current value (the default until read) */
+  const char *env;    /* environment variable: "OXALLOC_" + upper-case name */
+  _Atomic long value; /* current value (the default until read); relaxed:
+                         a change need only be seen by each thread's next use */
+  long def;           /* built-in default (OX_DEFAULT_* at build time) */
   long min, max;
   const char *doc;
-  bool set_by_api; /* ox_option_set was called: the environment yields */
+  _Atomic bool set_by_api; /* ox_option_set was called: the environment yields */
 } ox_option_t;
 
-#define OPTION(name, def, lo, hi, text)                                                            \
-  { .env = ENV_PREFIX name, .value = (def), .min = (lo), .max = (hi), .doc = (text) }
+#define OPTION(name, dv, lo, hi, text)                                                             \
+  { .env = ENV_PREFIX name, .value = (dv), .def = (dv), .min = (lo), .max = (hi), .doc = (text) }
 
 static ox_option_t options[OX_OPT_COUNT] = {
     [OX_OPT_PURGE_DELAY_MS] = OPTION("PURGE_DELAY", OX_DEFAULT_PURGE_DELAY_MS, 0, 3600000,
@@ -72,7 +79,8 @@ static void malformed(const ox_option_t *opt, const char *text) {
   n = _ox_fmt_str(line, n, sizeof line, "=");
   n = _ox_fmt_str(line, n, sizeof line, text);
   n = _ox_fmt_str(line, n, sizeof line, " (not a number in range); using ");
-  n = _ox_fmt_dec(line, n, sizeof line, (uintptr_t)opt->value);
+  n = _ox_fmt_dec(line, n, sizeof line,
+                  (uintptr_t)atomic_load_explicit(&opt->value, memory_order_relaxed));
   n = _ox_fmt_str(line, n, sizeof line, "\n");
   _ox_os_write_stderr(line, n);
 }
@@ -122,24 +130,44 @@ void _ox_options_init(void) {
     long v;
     if (!text || opt->set_by_api) continue;
     if (parse_long(text, &v) && v >= opt->min && v <= opt->max)
-      opt->value = v;
+      atomic_store_explicit(&opt->value, v, memory_order_relaxed);
     else
       malformed(opt, text);
   }
   warn_unknown_variables();
 }
 
-long _ox_option(ox_option_id id) { return options[id].value; }
+long _ox_option(ox_option_id id) {
+  return atomic_load_explicit(&options[id].value, memory_order_relaxed);
+}
 
 OX_PUBLIC int ox_option_set(const char *name, long value) {
   ox_option_t *opt = name ? option_named(name) : NULL;
   if (!opt || value < opt->min || value > opt->max) return EINVAL;
-  opt->value = value;
   opt->set_by_api = true;
+  atomic_store_explicit(&opt->value, value, memory_order_relaxed);
   return 0;
 }
 
 OX_PUBLIC long ox_option_get(const char *name) {
   ox_option_t *opt = name ? option_named(name) : NULL;
-  return opt ? opt->value : -1;
+  return opt ? atomic_load_explicit(&opt->value, memory_order_relaxed) : -1;
+}
+
+OX_PUBLIC int ox_option_info(size_t index, ox_option_info_t *out) {
+  if (!out) return EINVAL;
+  if (index >= OX_OPT_COUNT) return ENOENT;
+  const ox_option_t *opt = &options[index];
+  size_t n = 0;
+  /* The lower-case API name, derived from the variable's upper-case one. */
+  for (const char *c = opt->env + ENV_PREFIX_LEN; *c && n + 1 < sizeof out->name; c++)
+    out->name[n++] = (*c >= 'A' && *c <= 'Z') ? (char)(*c - 'A' + 'a') : *c;
+  out->name[n] = 0;
+  out->env = opt->env;
+  out->doc = opt->doc;
+  out->default_value = opt->def;
+  out->min = opt->min;
+  out->max = opt->max;
+  out->value = atomic_load_explicit(&opt->value, memory_order_relaxed);
+  return 0;
 }

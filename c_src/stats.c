@@ -61,6 +61,21 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
   return 0;
 }
 
+/* Peaks: `value` becomes the counter's new value if it is higher. */
+void _ox_stat_raise(ox_stat_id id, intptr_t value) {
+  intptr_t seen = atomic_load_explicit(&_ox_stat[id], memory_order_relaxed);
+  while (seen < value && !atomic_compare_exchange_weak_explicit(&_ox_stat[id], &seen, value,
+                                                                memory_order_relaxed,
+                                                                memory_order_relaxed)) {
+  }
+}
+
+/* The most huge blocks and huge bytes live at once so far. */
+void _ox_stats_huge_peaks(size_t *blocks, size_t *bytes) {
+  *blocks = stat_value(OX_STAT_HUGE_BLOCKS_MAX);
+  *bytes = stat_value(OX_STAT_HUGE_BYTES_MAX);
+}
+
 /* ---- reports ------------------------------------------------------------- */
 
 typedef struct {

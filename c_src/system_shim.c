@@ -1,6 +1,6 @@
 /*
  * system_shim.c - the rust_* ABI (include/rust_alloc.h) on top of the C
- * library's malloc family: the polyfill of DESIGN §2, archived alone as
+ * library's malloc family: the polyfill of the link matrix (docs/link-matrix.md), archived alone as
  * liboxalloc_system.a and linked by the `system` row of the Rust crate.
  *
  * Blocks with align <= alignof(max_align_t) come straight from

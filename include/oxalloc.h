@@ -139,28 +139,41 @@ void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
 
 /* ---- options ---------------------------------------------------------------- */
 
-/* Options are read once, at the first allocation, from the environment
- * variables OXALLOC_<NAME> (upper case), e.g. OXALLOC_PURGE_DELAY=100; an
- * unknown OXALLOC_ variable or a malformed value gets one warning line on
- * stderr and changes nothing.  ox_option_set sets one by its lower-case
- * name ("purge_delay"); set before the first allocation it takes the place
- * of the environment, set later it applies from then on.  Returns 0, or
- * EINVAL for an unknown name or a value out of range.
- *   purge_delay    ms before unused memory goes back to the OS (500)
- *   segment_cache  empty 4 MiB segments kept for reuse (8)
- *   segment_cache_max  ... up to this many while a program frees segments
- *                  and needs them again within the purge delay (64)
- *   huge_cache_mb  MiB of freed huge blocks kept for reuse (64)
- *   verbose        1: warnings on stderr (0)
- *   show_stats     1: statistics report on stderr at exit (0)
- *   eager_commit   1: populate segments when mapped (0)
- *   huge_pages     1: ask for transparent huge pages (0)
- *   background     1: a background thread gives unused memory back after
- *                  the purge delay, also while the program is idle (0) */
+/* Options are tunables with a lower-case name ("purge_delay"), a default
+ * and a range; docs/options.md describes each one.  When a change takes
+ * effect, the one rule:
+ *   - the environment variables OXALLOC_<NAME> (upper case, e.g.
+ *     OXALLOC_PURGE_DELAY=100) are read once, when the allocator starts
+ *     (the process's first allocation from oxalloc); an unknown OXALLOC_
+ *     variable or a malformed value gets one warning line on stderr and
+ *     changes nothing;
+ *   - ox_option_set may be called at any time, from any thread: every
+ *     option is read where it is used, so the new value applies from its
+ *     next use on (an option about new mappings, such as eager_commit,
+ *     applies to mappings made from then on).  Set before the start, it
+ *     takes the place of the environment variable.
+ * ox_option_set returns 0, or EINVAL for an unknown name or a value out of
+ * range; it never refuses a change for being late. */
 int ox_option_set(const char *name, long value);
 
 /* The current value of an option, or -1 for an unknown name. */
 long ox_option_get(const char *name);
+
+/* One option's description, filled by ox_option_info. */
+typedef struct ox_option_info {
+  char name[32];      /* lower-case name, as ox_option_set takes it */
+  const char *env;    /* its environment variable, "OXALLOC_" + NAME */
+  const char *doc;    /* one line on what it does */
+  long default_value; /* the value when nothing sets it (this build's) */
+  long min, max;      /* the accepted range, both included */
+  long value;         /* the value in use now */
+} ox_option_info_t;
+
+/* Describe option number `index` (0, 1, ... in a fixed order) in `*out`:
+ * returns 0, ENOENT when `index` is past the last option (so a loop from 0
+ * until ENOENT lists them all), or EINVAL for a NULL `out`.  Never
+ * allocates and may be called before the allocator starts. */
+int ox_option_info(size_t index, ox_option_info_t *out);
 
 /* ---- first-class heaps ---------------------------------------------------- */
 

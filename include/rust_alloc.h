@@ -3,9 +3,11 @@
  *
  * Every call carries the size and the alignment of the block, as Rust's
  * `Layout` does.  Two libraries define these four symbols:
- *   liboxalloc.a         oxalloc itself;
+ *   liboxalloc.a         oxalloc itself (also liboxalloc-api.so and
+ *                        liboxalloc.so);
  *   liboxalloc_system.a  a polyfill over the C library's malloc family.
- * Which one a program uses is decided by its final link (see README).
+ * Which one a program uses is decided by its final link
+ * (docs/link-matrix.md).
  *
  * Common rules for all four functions:
  *   - `align` must be a power of two; any other value makes the call fail

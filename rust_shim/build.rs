@@ -13,7 +13,7 @@ use std::process::{Child, Command};
 #[path = "ffi_check.rs"]
 mod ffi_check;
 
-/// The row of DESIGN §2 that this build links.
+/// The row of the link matrix (docs/link-matrix.md) that this build links.
 #[derive(Clone, Copy, PartialEq)]
 enum Row {
     Native,

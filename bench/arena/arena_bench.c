@@ -1,6 +1,6 @@
 /*
  * bench/arena/arena_bench.c - first-class heaps against a bump arena on
- * "many short-lived small objects" (the seed talk's case for arenas):
+ * "many short-lived small objects" (the classic case for arenas):
  * each round allocates N small objects (16..128 bytes, linked into a
  * list), uses them (writes them, then walks the list summing), and
  * releases them all at once.  Rows (one allocator strategy each):

@@ -1,7 +1,8 @@
 //! Options: [`set_option`] and [`option`] over `ox_option_set` and
-//! `ox_option_get` (include/oxalloc.h).  Names are passed to C from a
-//! stack buffer: setting an option must not allocate, since the first
-//! allocation is what reads the options.
+//! `ox_option_get` (include/oxalloc.h; every option is described in
+//! docs/options.md).  Names are passed to C from a stack buffer: setting an
+//! option must not allocate, since the first allocation is what reads the
+//! environment.
 
 use core::ffi::{c_char, c_int, c_long};
 use core::fmt;
@@ -12,7 +13,6 @@ extern "C" {
 }
 
 const EINVAL: c_int = 22;
-const EBUSY: c_int = 16;
 
 /// Longest option name accepted (the C names are far shorter).
 const NAME_MAX: usize = 63;
@@ -31,9 +31,6 @@ pub enum OptionError {
     UnknownName,
     /// The value is outside the option's range.
     InvalidValue,
-    /// The allocator is already initialised and no longer takes this
-    /// option (`EBUSY` from C).
-    TooLate,
 }
 
 impl fmt::Display for OptionError {
@@ -41,7 +38,6 @@ impl fmt::Display for OptionError {
         f.write_str(match self {
             OptionError::UnknownName => "unknown oxalloc option",
             OptionError::InvalidValue => "value out of range for this oxalloc option",
-            OptionError::TooLate => "oxalloc is already initialised; set options before the first allocation",
         })
     }
 }
@@ -60,23 +56,26 @@ fn c_name(name: &str, buf: &mut [u8; NAME_MAX + 1]) -> Option<*const c_char> {
     Some(buf.as_ptr() as *const c_char)
 }
 
-/// Sets option `name` (lower case, e.g. `"purge_delay"`) to `value`, as
-/// the environment variable `OXALLOC_<NAME>` would; a value set here wins
-/// over the environment.  Set options before the first allocation from
-/// oxalloc: the allocator reads them when it starts.  The options and
-/// their ranges are listed in the README.
+/// Sets option `name` (lower case, e.g. `"purge_delay"`) to `value`.  The
+/// options, their defaults and ranges are listed in docs/options.md.
 ///
-/// In a program whose global allocator is [`OxAlloc`](crate::OxAlloc),
-/// Rust's runtime has allocated before `main`, so most options no longer
-/// take effect by then: prefer the environment variables there.
+/// It may be called at any time, from any thread: the allocator reads
+/// every option where it uses it, so the new value applies from its next
+/// use on, also in a program whose global allocator is
+/// [`OxAlloc`](crate::OxAlloc) and has been running since before `main`.
+/// The environment variables `OXALLOC_<NAME>` are read once, when the
+/// allocator starts; a value set here before that start wins over them.
 ///
 /// ```
 /// use oxalloc::OptionError;
 ///
-/// // This program's global allocator is the C library's: oxalloc has not
-/// // started yet.
 /// oxalloc::set_option("purge_delay", 250).unwrap();
 /// assert_eq!(oxalloc::option("purge_delay"), Some(250));
+/// // Later changes are taken too: there is no "too late".
+/// let heap = oxalloc::Heap::new().unwrap(); // oxalloc has started
+/// drop(heap);
+/// oxalloc::set_option("purge_delay", 0).unwrap();
+/// assert_eq!(oxalloc::option("purge_delay"), Some(0));
 /// assert_eq!(oxalloc::set_option("verbose", 7), Err(OptionError::InvalidValue));
 /// assert_eq!(oxalloc::set_option("purge_dealy", 1), Err(OptionError::UnknownName));
 /// ```
@@ -87,7 +86,6 @@ pub fn set_option(name: &str, value: i64) -> Result<(), OptionError> {
     // SAFETY: `cname` is a NUL-terminated string in `buf`.
     match unsafe { ox_option_set(cname, value) } {
         0 => Ok(()),
-        EBUSY => Err(OptionError::TooLate),
         EINVAL if option(name).is_none() => Err(OptionError::UnknownName),
         _ => Err(OptionError::InvalidValue),
     }

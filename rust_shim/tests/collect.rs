@@ -1,4 +1,4 @@
-//! `oxalloc::collect` (issue 15): memory freed by this thread goes back to
+//! `oxalloc::collect`: memory freed by this thread goes back to
 //! the OS at once, even with an hour of purge delay, and live blocks keep
 //! their contents.
 #![cfg(not(any(feature = "system", feature = "unresolved")))]

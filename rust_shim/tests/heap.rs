@@ -1,4 +1,4 @@
-//! `oxalloc::Heap` (issue 8, first-class heaps): blocks of every size and
+//! `oxalloc::Heap` (first-class heaps): blocks of every size and
 //! alignment, freeing one by one, and freeing everything at once by
 //! `reset` and by dropping the heap, checked with `oxalloc::stats`; with
 //! the `nightly` feature, collections in `&Heap`.  No global allocator

@@ -1,5 +1,5 @@
 //! `oxalloc::stats`, `stats_report` and `stats_json` against allocations
-//! this binary makes itself (issue 8, statistics).  No global allocator
+//! this binary makes itself (statistics).  No global allocator
 //! here: the test harness's own allocations stay out of oxalloc, so in the
 //! default row the counts are exact.  In the `override` row malloc is
 //! oxalloc too and the harness adds a little noise, hence `near`.

@@ -1,4 +1,4 @@
-# tests/core/suite.mk - the core C suite (issue 2): `make test-core`.
+# tests/core/suite.mk - the core C suite: `make test-core`.
 # One binary linked against the core library (no malloc override); each
 # test runs in its own process (see tests/core/runner.c).
 # CORE_TEST_LIB may point at another library with the same API.

@@ -210,7 +210,7 @@ void test_fixed_sizes(void)
     }
 }
 
-/* Rust allows any power of two; CONTRACT.md asks for up to 2^29 to work. */
+/* Rust allows any power of two; alignments up to 2^29 must work. */
 void test_align_above_2_26(void)
 {
     static const size_t sz[] = { 0, 1, 100, 4096, 70000, 3 * MiB };

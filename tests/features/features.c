@@ -1,6 +1,6 @@
 /*
  * features.c - statistics, options and first-class heaps through the C
- * API (issue 8).  `features` runs the in-process checks; `features env
+ * API.  `features` runs the in-process checks; `features env
  * NAME` prints an option's value (for run.sh's environment checks).
  * Closing line: "features: N passed, N failed".
  */

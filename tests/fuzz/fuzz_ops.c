@@ -499,7 +499,7 @@ static void op_ox_realloc(struct input *in) {
   void *p = ox_realloc(s->p, size);
   expect(p != NULL, "ox_realloc failed below 64 MiB", s, NULL);
   expect((uintptr_t)p % 16 == 0, "ox_realloc result not 16-aligned", s, p);
-  /* Growing within the usable size must not move the block (CONTRACT.md:
+  /* Growing within the usable size must not move the block (the malloc contract:
    * realloc(p, usable_size(p)) stays put); a shrink may move it, as the
    * core moves blocks that would waste most of their space. */
   bool stays = size >= old && size <= s->usable;

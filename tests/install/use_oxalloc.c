@@ -2,7 +2,10 @@
  * oxalloc (tests/install/run.sh).  Exercises the extended API and checks
  * that the library it runs with reports the version its header promises.
  * Built with -DWANT_OVERRIDE when linked with oxalloc_override.o: then the
- * program's malloc must be oxalloc's too.  Exit 0 when every check holds. */
+ * program's malloc must be oxalloc's too.  Built with
+ * -DEXPECT_MALLOC_OWNED=0 or 1 (the two pkg-config files): a plain malloc
+ * (and glibc's own strdup) must be oxalloc's exactly when it is 1, and the
+ * output says so.  Exit 0 when every check holds. */
 #include <oxalloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,17 @@ int main(void) {
   check(m != NULL && ox_owns(m), "malloc is oxalloc's with oxalloc_override.o");
   free(m);
 #endif
+#ifdef EXPECT_MALLOC_OWNED
+  void *plain = malloc(64);
+  char *dup = strdup("glibc allocates this one itself");
+  int owned = plain != NULL && ox_owns(plain);
+  check(owned == EXPECT_MALLOC_OWNED, "malloc is oxalloc's exactly when expected");
+  check(dup != NULL && ox_owns(dup) == EXPECT_MALLOC_OWNED, "strdup is oxalloc's exactly when expected");
+  free(dup);
+  free(plain);
+  printf("%s malloc-owned=%d\n", ox_version(), owned);
+#else
   printf("%s\n", ox_version());
+#endif
   return failures ? 1 : 0;
 }

@@ -1,5 +1,5 @@
 /*
- * background_idle - the idle program of issue 15: 4 threads build 4.8 M
+ * background_idle - the idle program: 4 threads build 4.8 M
  * strings, free them all and sit idle (alive, no allocator call).  With
  * OXALLOC_BACKGROUND=1 RSS must fall to <= 10 MiB within twice the purge
  * delay; without it, this program only reports what stays (argument

@@ -1,5 +1,5 @@
 # tests/lifecycle/suite.mk - fork, thread exit, abandoned heaps and memory
-# return (issue 12 items 2-6, issue 15 items 1-2): `make test-lifecycle`.
+# return, statistics of unused memory: `make test-lifecycle`.
 # One program per behaviour, each with its own watchdog; run.sh adds an
 # outer timeout and prints the closing line.  LIFECYCLE_LIB may name
 # another build of the core (e.g. an older one) to run the same programs.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/link/run.sh - the link matrix of DESIGN §2 (issue 3), run by
+# tests/link/run.sh - the link matrix (docs/link-matrix.md), run by
 # `make test-link` from the repository root.
 #
 # Each row builds its real artifact (cargo for the Rust side, $CC for the C
@@ -144,18 +144,18 @@ polyfill() {
             = "rust_alloc rust_alloc_zeroed rust_dealloc rust_realloc " ]
 }
 
-# --- README.md: its Rust examples are the files of crates/example_* ---------
+# --- README.md and docs/*.md: their Rust examples are the files of crates/example_*
 # A fenced block right after "<!-- same as PATH -->" must equal PATH, with the
 # doc's placeholder path to the crate replaced by the real relative one.
 docs_blocks_match() {
-    local doc=README.md dir=$OUT/doc_blocks n=0 path
+    local doc="README.md docs/*.md" dir=$OUT/doc_blocks n=0 path
     rm -rf "$dir" && mkdir -p "$dir"
     awk -v dir="$dir" '
         /^<!-- same as [^ ]+ -->$/ { want = $4; next }
         /^```/ && want != "" && !inblock { inblock = 1; n++; f = dir "/" n; print want > (dir "/" n ".path"); next }
         /^```/ && inblock { inblock = 0; want = ""; close(f); next }
         inblock { print > f }
-    ' "$doc" || return 1
+    ' $doc || return 1
     for p in "$dir"/*.path; do
         path=$(cat "$p")
         n=$((n + 1))

@@ -1,5 +1,5 @@
-# tests/link/suite.mk - issue 3: `make test-link` runs the link matrix of
-# DESIGN §2 (tests/link/run.sh, one test per row, each building the real
+# tests/link/suite.mk - `make test-link` runs the link matrix of
+# docs/link-matrix.md (tests/link/run.sh, one test per row, each building the real
 # artifact); `make test-rust` runs the rust_shim crate's tests with cargo,
 # stable and nightly (tests/link/rust_tests.sh).  Both use one cargo target
 # directory under $(BUILD), so `make clean` removes it.

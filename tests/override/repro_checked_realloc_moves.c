@@ -1,8 +1,8 @@
 /*
- * repro_checked_realloc_moves.c - core bug reproducer (issue 4), checked
+ * repro_checked_realloc_moves.c - core bug reproducer, checked
  * build only: realloc(p, ox_usable_size(p)) moves the block, although
  * include/oxalloc.h says "A size that still fits the block's usable size
- * never moves it" (CONTRACT.md: realloc(p, usable_size(p)) does not move).
+ * never moves it" (the malloc contract: realloc(p, usable_size(p)) does not move).
  * The release build keeps every block in place.
  *
  *   make checked

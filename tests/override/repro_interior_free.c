@@ -1,5 +1,5 @@
 /*
- * repro_interior_free.c - core bug reproducer (issue 4): free() or
+ * repro_interior_free.c - core bug reproducer: free() or
  * realloc() of an interior pointer (a pointer into a live block, not its
  * start) is not ignored by the release build: the block is released (and
  * handed out again while still in use) or reallocated.

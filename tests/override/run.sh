@@ -28,7 +28,7 @@ run() {
   return 0
 }
 
-tests="family life foreign"
+tests="family life foreign contract"
 [ -x "$bins/cxx_preload" ] && tests="$tests cxx" || echo "[cxx] skipped: no g++"
 for t in $tests; do
   run "$t static" "$bins/${t}_static" && pass=$((pass + LAST_PASS)) fail=$((fail + LAST_FAIL))

@@ -1,4 +1,4 @@
-# tests/override/suite.mk - `make test-override` (issue 4): the malloc
+# tests/override/suite.mk - `make test-override`: the malloc
 # family override, run twice - statically linked with oxalloc_override.o
 # and under LD_PRELOAD=liboxalloc.so - plus the foreign-pointer abort of
 # the checked build.  run.sh sums the per-program closing lines.
@@ -12,7 +12,7 @@ OVR_CFLAGS   := -std=gnu11 -O2 -g -Wall -Wextra -Werror -fno-builtin \
 OVR_CXXFLAGS := -std=c++17 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread \
                 -fsized-deallocation
 OVR_CXX      := $(shell command -v g++ 2>/dev/null)
-OVR_C_TESTS  := family life foreign
+OVR_C_TESTS  := family life foreign contract
 OVR_STATIC   := $(BUILD)/oxalloc_override.o $(BUILD)/liboxalloc.a
 OVERRIDE_CHECKED_PENDING ?= 0
 

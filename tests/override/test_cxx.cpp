@@ -2,10 +2,10 @@
 // the overriding allocator (built only when g++ is present).
 //
 // Every form of new/delete (plain, array, sized, nothrow, aligned) must
-// reach oxalloc; nothrow new returns nullptr on failure; a throwing new
-// calls the installed new_handler (whose exception unwinds through the C
-// override); without a handler it aborts with a message, since C cannot
-// throw (documented in c_src/override.c); objects of the library (string,
+// reach oxalloc; nothrow new returns nullptr on failure, also when the
+// new_handler throws; a throwing new calls the installed new_handler
+// (whose exception unwinds through the C override) and, without one,
+// throws std::bad_alloc that the program catches; objects of the library (string,
 // vector, map) and thread_local destructors that allocate are served.
 #include <atomic>
 #include <cerrno>
@@ -162,32 +162,109 @@ static void test_handler_releases_and_retries()
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-// Without a handler, C cannot throw bad_alloc: the process aborts with a
-// message instead.
-static void test_no_handler_aborts()
+// Run fn in a child (a wrong abort is then one failure, not the end of
+// the run); passes when the child exits 0.
+static bool in_child(void (*fn)())
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return CHECK(false);
     std::fflush(nullptr);
     pid_t pid = fork();
     if (pid == 0) {
-        dup2(fds[1], 2);
-        void *p = ::operator new(huge);
-        std::printf("%p\n", p);
+        fn();
         _exit(0);
     }
-    close(fds[1]);
-    char out[512] = {0};
-    ssize_t n = read(fds[0], out, sizeof out - 1);
-    (void)n;
-    close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
-    bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
-    bool why = std::strstr(out, "out of memory") != nullptr || std::strstr(out, "bad_alloc") != nullptr;
-    CHECK(aborted && why);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+// catch (std::bad_alloc) around one throwing form; exit 1 when not caught.
+template <class F> static void expect_bad_alloc(F alloc, const char *what)
+{
+    bool caught = false;
+    try {
+        void *p = alloc();
+        std::printf("%s returned %p\n", what, p);
+    } catch (const std::bad_alloc &) {
+        caught = true;
+    }
+    if (!caught) {
+        std::fprintf(stderr, "FAIL (child): %s did not throw std::bad_alloc\n", what);
+        _exit(1);
+    }
+}
+
+// Without a handler every throwing form throws std::bad_alloc, which the
+// program catches and goes on (the C++ standard; glibc's, jemalloc's and
+// tcmalloc's operator new do it).
+static void no_handler_child()
+{
+    std::set_new_handler(nullptr);
+    expect_bad_alloc([] { return ::operator new(huge); }, "new(size)");
+    expect_bad_alloc([] { return ::operator new[](huge); }, "new[](size)");
+    expect_bad_alloc([] { return ::operator new(huge, std::align_val_t(64)); }, "new(size, align)");
+    expect_bad_alloc([] { return ::operator new[](huge, std::align_val_t(4096)); }, "new[](size, align)");
+    expect_bad_alloc([]() -> void * { return new char[huge]; }, "new char[huge]");
+    expect_bad_alloc([]() -> void * { return new Wide[huge / 1024]; }, "new Wide[huge]");
+    // still working afterwards
+    int *ok = new int(5);
+    if (!served(ok) || *ok != 5)
+        _exit(2);
+    delete ok;
+}
+
+static void test_no_handler_throws() { CHECK(in_child(no_handler_child)); }
+
+// A handler that gives up (uninstalls itself and returns) is called once,
+// then new throws std::bad_alloc.
+static int giving_up_calls;
+static void giving_up_handler()
+{
+    giving_up_calls++;
+    std::set_new_handler(nullptr);
+}
+
+static void handler_then_throw_child()
+{
+    std::set_new_handler(giving_up_handler);
+    expect_bad_alloc([] { return ::operator new(huge, std::align_val_t(128)); }, "new(size, align)");
+    if (giving_up_calls != 1)
+        _exit(3);
+}
+
+static void test_handler_then_throws() { CHECK(in_child(handler_then_throw_child)); }
+
+// The nothrow forms return nullptr, also when the handler throws
+// bad_alloc (they are noexcept: the exception must not escape them); the
+// handler was called first.
+static int throwing_calls;
+static void always_throwing_handler()
+{
+    throwing_calls++;
+    throw std::bad_alloc();
+}
+
+static void nothrow_handler_child()
+{
+    std::set_new_handler(always_throwing_handler);
+    void *p = nullptr, *q = nullptr, *r = nullptr, *s = nullptr;
+    try {
+        p = ::operator new(huge, std::nothrow);
+        q = ::operator new[](huge, std::nothrow);
+        r = ::operator new(huge, std::align_val_t(64), std::nothrow);
+        s = ::operator new[](huge, std::align_val_t(64), std::nothrow);
+    } catch (...) {
+        std::fprintf(stderr, "FAIL (child): an exception escaped nothrow new\n");
+        _exit(1);
+    }
+    if (p || q || r || s)
+        _exit(2);
+    if (throwing_calls != 4) {
+        std::fprintf(stderr, "FAIL (child): handler called %d times, not 4\n", throwing_calls);
+        _exit(3);
+    }
+}
+
+static void test_nothrow_with_throwing_handler() { CHECK(in_child(nothrow_handler_child)); }
 
 // thread_local objects whose destructors allocate, run at thread exit.
 static std::atomic<void *> from_tls_dtor[2];
@@ -227,7 +304,9 @@ int main()
     test_nothrow_failure();
     test_new_handler();
     test_handler_releases_and_retries();
-    test_no_handler_aborts();
+    test_no_handler_throws();
+    test_handler_then_throws();
+    test_nothrow_with_throwing_handler();
     test_thread_local_dtor();
     std::printf("cxx: %d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;

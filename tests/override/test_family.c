@@ -1,5 +1,5 @@
 /*
- * test_family.c - every line of CONTRACT.md "The malloc family", checked on
+ * test_family.c - every rule of the malloc family's contract, checked on
  * the program's own malloc (whichever route made it oxalloc: static link
  * of oxalloc_override.o or LD_PRELOAD of liboxalloc.so).
  *

@@ -1,4 +1,4 @@
-# tests/real/suite.mk - `make test-real` (issue 4): python3, sqlite3, git
+# tests/real/suite.mk - `make test-real`: python3, sqlite3, git
 # and gcc under LD_PRELOAD=liboxalloc.so, outputs compared with the runs
 # without it, and proof that oxalloc served them (tests/real/run.sh); the
 # release and the checked build.  About 2 minutes on the 2-core machine.

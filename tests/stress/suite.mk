@@ -1,5 +1,5 @@
 # tests/stress/suite.mk - stress, churn, fork, OOM and fault-injection
-# tests (issue 7): `make test-stress`.  Every program has its own watchdog;
+# tests: `make test-stress`.  Every program has its own watchdog;
 # tests/stress/run.sh adds an outer timeout and prints the closing line.
 
 STRESS_DIR    := $(BUILD)/tests/stress

@@ -1,4 +1,4 @@
-//! The Rust workloads (BENCHMARKS.md): vec-push-small-{1,32},
+//! The Rust workloads (bench/README.md): vec-push-small-{1,32},
 //! vec-push-medium, vec-push-large, rust-collections, and Rust versions of
 //! fifo-lifo-S and threads-N (rust-fifo-lifo-S, rust-threads-N).
 //!
@@ -120,7 +120,7 @@ fn vec_push_small(nthreads: usize, scale: f64) -> Outcome {
 }
 
 /// vec-push-medium: a Vec<usize> of 16 Ki elements, push 500 000 more;
-/// BENCHMARKS.md says 50 repetitions; 100 (times the scale) make a run
+/// the workload's definition says 50 repetitions; 100 (times the scale) make a run
 /// last long enough to time (about 0.1 s).
 fn vec_push_medium(scale: f64) -> Outcome {
     let mut out = Outcome::default();
@@ -140,7 +140,7 @@ fn vec_push_medium(scale: f64) -> Outcome {
 }
 
 /// vec-push-large: a Vec<[usize; 1024]> from empty, 1000 pushes; 100
-/// repetitions (2 x BENCHMARKS.md's 50, as above), times the scale.
+/// repetitions (2 x the definition's 50, as above), times the scale.
 fn vec_push_large(scale: f64) -> Outcome {
     let mut out = Outcome::default();
     for r in 0..scaled(100, scale) {

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# tests/docs/run.sh BIN - `make test-docs` (tests/docs/suite.mk); BIN is
+# tests/docs/options_rule.c built against the static library.  Runs the
+# documentation checks of check_docs.py and the options' rule, one test
+# each, and closes with "docs: N passed, N failed" (exit 1 on a failure).
+set -u
+bin=$1
+passed=0 failed=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# t NAME COMMAND...: one test; its output is shown when it fails.
+t() {
+  local name=$1; shift
+  if "$@" >"$tmp/out" 2>&1; then
+    passed=$((passed + 1)); echo "ok   $name"
+  else
+    failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$tmp/out" | tail -n 40
+  fi
+}
+
+t "README.md and docs/*.md: links, anchors and repository paths exist; tables render" \
+  timeout 60 python3 tests/docs/check_docs.py links
+t "no file refers to a document outside the repository" \
+  timeout 60 python3 tests/docs/check_docs.py outside
+t "README.md's results table is the one bench/results/ gives (tests/docs/readme_results.py)" \
+  timeout 60 python3 tests/docs/readme_results.py --check
+
+list_options() { timeout 20 "$bin" list >"$tmp/options.txt" && cat "$tmp/options.txt"; }
+t "the library lists its options (ox_option_info)" list_options
+t "docs/options.md has every option's variable, name, default and range, as the library reports" \
+  timeout 60 python3 tests/docs/check_docs.py options "$tmp/options.txt"
+
+t "options: environment read at the start, API before it wins, any later change accepted and applied" \
+  env OXALLOC_SEGMENT_CACHE=3 OXALLOC_HUGE_CACHE_MB=7 timeout 60 "$bin" rule
+
+late_stats() {
+  timeout 20 "$bin" late-stats 2>"$tmp/err" && grep -q '^oxalloc .* statistics$' "$tmp/err"
+}
+t "options: show_stats set after the start still prints the report at exit" late_stats
+
+echo "docs: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
