@@ -237,6 +237,7 @@ void _ox_heap_visit_all(ox_heap_visitor visit, void *arg) {
 
 void _ox_heap_collect_remote(ox_heap_t *heap) {
   if (atomic_load_explicit(&heap->remote, memory_order_relaxed) == NULL) return;
+  _ox_heap_enter(heap); /* the taken chain exists only in this thread */
   ox_block_t *b = atomic_exchange_explicit(&heap->remote, NULL, memory_order_acquire);
   while (b) {
 #if OX_SECURE
@@ -246,6 +247,7 @@ void _ox_heap_collect_remote(ox_heap_t *heap) {
     _ox_page_free_block(heap, _ox_segment_of_class_block(b), b);
     b = next;
   }
+  _ox_heap_leave(heap);
 }
 
 /* Push the chain first..last (linked already) onto the heap's remote list. */
@@ -265,9 +267,12 @@ static void push_remote_chain(ox_heap_t *heap, ox_block_t *first, ox_block_t *la
 
 void _ox_remote_batch_flush(ox_heap_t *me) {
   if (me->batch_count == 0) return;
-  push_remote_chain(me->batch_to, me->batch_first, me->batch_last);
+  _ox_heap_enter(me); /* pushed but not yet forgotten: not to be pushed twice */
+  ox_block_t *first = me->batch_first, *last = me->batch_last;
   me->batch_first = me->batch_last = NULL;
   me->batch_count = 0;
+  push_remote_chain(me->batch_to, first, last);
+  _ox_heap_leave(me);
 }
 
 /* Free a block of `heap` at once if that heap's thread has exited (the

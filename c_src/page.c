@@ -83,27 +83,31 @@ static void page_unfull(ox_heap_t *heap, ox_page_t *page) {
 
 /* Secure build: a fresh page hands out its blocks starting at a random
  * one, so the first allocations in a page are not at predictable places. */
-static void secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_t n) {
+static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_t n) {
 #if OX_SECURE
   static _Atomic uint64_t counter;
-  if (page->capacity != 0 || n < 2) return;
+  if (page->capacity != 0 || n < 2) return (ox_block_t *)first;
   uint64_t x = atomic_fetch_add_explicit(&counter, 0x9E3779B97F4A7C15ull, memory_order_relaxed) ^
                _ox_link_key;
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
   uint32_t r = (uint32_t)((x ^ (x >> 31)) % n);
-  if (r == 0) return;
+  if (r == 0) return (ox_block_t *)first;
   size_t bsize = page->block_size;
   /* first .. last -> NULL becomes first+r .. last -> first .. first+r-1 -> NULL */
   _ox_link_set((ox_block_t *)(first + (size_t)(n - 1) * bsize), (ox_block_t *)first);
   _ox_link_set((ox_block_t *)(first + (size_t)(r - 1) * bsize), NULL);
-  page->free = (ox_block_t *)(first + (size_t)r * bsize);
+  return (ox_block_t *)(first + (size_t)r * bsize);
 #else
-  (void)page, (void)first, (void)n;
+  (void)page, (void)n;
+  return (ox_block_t *)first;
 #endif
 }
 
-/* Link the next run of never-used blocks into the (empty) free list. */
+/* Link the next run of never-used blocks into the (empty) free list.
+ * Here and in page_refill, the stores are ordered so that a forked child
+ * that adopts this heap finds, at any instant, each block in one list at
+ * most (at worst some are lost to it), never one handed out twice. */
 static void page_extend(ox_page_t *page) {
   uint32_t left = page->reserved - page->capacity;
   if (left == 0) return;
@@ -116,18 +120,21 @@ static void page_extend(ox_page_t *page) {
   for (uint32_t i = 1; i < n; i++, b += bsize)
     _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
   _ox_link_set((ox_block_t *)b, NULL);
-  page->free = (ox_block_t *)first;
-  page->free_zero = page->area_zero;
-  secure_shuffle_first(page, first, n);
+  ox_block_t *head = secure_shuffle_first(page, first, n);
   page->capacity += n;
+  page->free_zero = page->area_zero;
+  atomic_signal_fence(memory_order_release);
+  page->free = head;
 }
 
 /* Make `free` non-empty if the page has any block to give. */
 static bool page_refill(ox_page_t *page) {
   if (!page->free) {
-    page->free = page->local_free;
+    ox_block_t *local = page->local_free;
     page->local_free = NULL;
     page->free_zero = 0;
+    atomic_signal_fence(memory_order_release);
+    page->free = local;
   }
   if (!page->free) page_extend(page);
   return page->free != NULL;
@@ -170,7 +177,6 @@ static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
 static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
   heap->live[page->class_idx] += (intptr_t)page->used - (intptr_t)page->live_counted;
   page->live_counted = page->used;
-  if (page->used) page_unkeep(heap, page);
 }
 
 static void queue_sync_live(ox_heap_t *heap, ox_page_queue_t *q) {
@@ -184,11 +190,32 @@ void _ox_heap_sync_live(ox_heap_t *heap) {
 
 /* ---- the slow path --------------------------------------------------------- */
 
+static ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls);
+
 static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
+  ox_page_t *page = heap->queue[cls].first;
+  if (page) { /* the common case: the first page refills (no list changes) */
+    if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* in use again */
+    page_sync_live(heap, page);
+    if (page_refill(page)) {
+      queue_sync_direct(heap, cls); /* it may point at the reuse list */
+      return page;
+    }
+  }
+  _ox_heap_enter(heap);
+  page = find_page_moving(heap, cls);
+  _ox_heap_leave(heap);
+  return page;
+}
+
+/* The same, moving pages that have no block to the full list and taking
+ * a page from a segment when none is left. */
+static ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls) {
   ox_page_queue_t *q = &heap->queue[cls];
   ox_page_t *page = q->first;
   while (page) {
     ox_page_t *next = page->next;
+    page_unkeep(heap, page);
     page_sync_live(heap, page);
     if (page_refill(page)) {
       if (page != q->first) {
@@ -225,9 +252,11 @@ static void purge_if_due(ox_heap_t *heap, uint64_t now) {
   uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
   heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
   _ox_background_maybe_start(); /* a forked child's first chance */
+  _ox_heap_enter(heap);
   _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
   _ox_remote_batch_flush(heap);
   _ox_segment_purge(heap, now, false);
+  _ox_heap_leave(heap);
   _ox_segment_cache_purge(now, false);
   _ox_huge_cache_purge(now, false);
 }
@@ -240,6 +269,7 @@ static void heap_maintenance(ox_heap_t *heap) {
 }
 
 static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
+  void *block;
   /* Blocks of other heaps this thread freed first: they are hot (they
    * count in their owners' pages, not here).  Then the page they stood in
    * for, if it still has blocks. */
@@ -249,9 +279,12 @@ static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
   if (!page) {
     heap_maintenance(heap);
     page = find_page(heap, cls);
-    if (!page) return NULL;
+    if (!page) {
+      errno = ENOMEM;
+      return NULL;
+    }
   }
-  void *block = page_pop(page);
+  block = page_pop(page);
   page_sync_live(heap, page);
   return block;
 }
@@ -260,7 +293,10 @@ static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
  * destructor allocating): from a borrowed heap, given back at once. */
 static OX_COLD void *alloc_after_exit(unsigned cls) {
   ox_heap_t *heap = _ox_heap_borrow();
-  if (!heap) return NULL;
+  if (!heap) {
+    errno = ENOMEM;
+    return NULL;
+  }
   void *block = alloc_slow_in(heap, cls);
   _ox_heap_give_back(heap);
   return block;
@@ -269,24 +305,16 @@ static OX_COLD void *alloc_after_exit(unsigned cls) {
 /* Reached when the class's current page has no free block (and, through
  * the empty heap, on a thread's first allocation). */
 OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
-  void *block;
   if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
-    if (OX_UNLIKELY(_ox_tl_exited)) {
-      block = alloc_after_exit(cls);
-      goto out;
-    }
+    if (OX_UNLIKELY(_ox_tl_exited)) return alloc_after_exit(cls);
     heap = _ox_heap_for_thread();
-    if (!heap) goto out_of_memory;
+    if (!heap) {
+      errno = ENOMEM;
+      return NULL;
+    }
     if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
   }
-  _ox_heap_enter(heap);
-  block = alloc_slow_in(heap, cls);
-  _ox_heap_leave(heap);
-out:
-  if (block) return block;
-out_of_memory:
-  errno = ENOMEM;
-  return NULL;
+  return alloc_slow_in(heap, cls);
 }
 
 /* ---- after a free ---------------------------------------------------------- */
