@@ -34,7 +34,8 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
   intptr_t now = atomic_fetch_add_explicit(&_ox_stat[id], delta, memory_order_relaxed) + delta;
   /* id is a constant at every call, so this test folds away elsewhere */
   if ((id == OX_STAT_HUGE_BLOCKS || id == OX_STAT_HUGE_BYTES) && delta > 0)
-    _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX, now);
+    _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX,
+                   now);
 }
 
 /* ---- os.c: the only file that makes system calls ---------------------- */

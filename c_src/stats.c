@@ -60,9 +60,9 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
 /* Peaks: `value` becomes the counter's new value if it is higher. */
 void _ox_stat_raise(ox_stat_id id, intptr_t value) {
   intptr_t seen = atomic_load_explicit(&_ox_stat[id], memory_order_relaxed);
-  while (seen < value && !atomic_compare_exchange_weak_explicit(&_ox_stat[id], &seen, value,
-                                                                memory_order_relaxed,
-                                                                memory_order_relaxed)) {
+  while (seen < value &&
+         !atomic_compare_exchange_weak_explicit(&_ox_stat[id], &seen, value, memory_order_relaxed,
+                                                memory_order_relaxed)) {
   }
 }
 
