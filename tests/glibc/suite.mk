@@ -9,7 +9,7 @@
 # elsewhere: they are reported XFAIL instead of failing the suite, and say
 # so when they pass.  tst-malloc-thread-fail runs under RLIMIT_AS = 200 MiB,
 # where the segment map's 256 MiB reservation leaves no room for thread
-# stacks (issue 12 item 10, the address-map change).
+# stacks; it is pending until the segment map reserves little.
 
 GLIBC_PENDING ?= tst-malloc-thread-fail
 
