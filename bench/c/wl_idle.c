@@ -1,6 +1,6 @@
 /*
  * wl_idle.c - idle-memory: how much memory an allocator keeps while the
- * program sits idle after freeing everything (issue 15).
+ * program sits idle after freeing everything.
  *
  * 4 threads each build a live set of 1.2 M strings (16-64 B; 4.8 M strings,
  * ~300 MiB resident in all), check and free all of it, and then stay alive

@@ -1,5 +1,6 @@
 /*
- * wl_remote.c - cross-thread free patterns of issue 17, each at N threads
+ * wl_remote.c - cross-thread free patterns (larson, xmalloc-test and
+ * rptest in the allocator literature), each at N threads
  * (the number after the name):
  *   xmalloc-like-N    N/2 threads only allocate, N/2 only free (xmalloc-test)
  *   rptest-like-N     random sizes and lifetimes, random hand-offs (rptest)

@@ -63,7 +63,7 @@ static void *threads_worker(void *arg)
  * with N (the seed benchmark's definition). */
 void wl_threads(long nthreads, result_t *r)
 {
-    run_threads((int)nthreads, threads_worker, (long)scaled(1200), NULL, r);
+    run_threads((int)nthreads, threads_worker, (long)scaled(3000), NULL, r);
     result_metric(r, "threads", (double)nthreads);
 }
 
