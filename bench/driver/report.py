@@ -377,7 +377,9 @@ def callgrind_table(labels, results, sizes):
 
 # ---- CSV ------------------------------------------------------------------
 
-CSV_FIELDS = ["workload", "lang", "threads", "row", "allocator", "status", "runs_ok", "runs",
+# "allocator" is the row's name (an extra row such as oxalloc+background
+# has its own), "base_allocator" the allocator that row runs.
+CSV_FIELDS = ["workload", "lang", "threads", "allocator", "base_allocator", "status", "runs_ok", "runs",
               "median_wall_s", "min_wall_s", "max_wall_s", "measurable", "median_cpu_s",
               "median_peak_rss_kib", "min_peak_rss_kib", "max_peak_rss_kib",
               "wall_ratio_to_oxalloc", "rss_ratio_to_oxalloc", "metrics", "instructions_per_pair"]
