@@ -216,6 +216,7 @@ OX_EXPORT struct ox_mallinfo mallinfo(void) {
                            saturate(w.keepcost)};
   return mi;
 }
+OX_EXPORT struct ox_mallinfo __libc_mallinfo(void) OX_ALIAS(mallinfo);
 
 static void to_stderr(const char *text, void *arg) {
   (void)arg;
