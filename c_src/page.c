@@ -113,13 +113,24 @@ static void page_extend(ox_page_t *page) {
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
-  for (uint32_t i = 1; i < n; i++, b += bsize)
+  for (uint32_t i = 1; i < n; i++, b += bsize) {
     _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
+    _ox_mark_freed(b);
+  }
   _ox_link_set((ox_block_t *)b, NULL);
+  _ox_mark_freed(b);
   page->free = (ox_block_t *)first;
   page->free_zero = page->area_zero;
   secure_shuffle_first(page, first, n);
   page->capacity += n;
+  /* Only carved blocks pass as the page's blocks: a stray free of one
+   * not carved yet would otherwise be handed out again when it is.  The
+   * limit only grows while the page has its class; a thread freeing a
+   * block of the page got it after the carving, so it reads a limit that
+   * covers it (relaxed: nothing else is published with it). */
+  __atomic_store_n(&page->block_limit,
+                   _ox_block_limit(page->block_magic, (uint32_t)bsize, page->capacity),
+                   __ATOMIC_RELAXED);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
@@ -137,7 +148,7 @@ static void *page_pop(ox_page_t *page) {
   ox_block_t *b = page->free;
   page->free = _ox_link_get(b);
   page->used++;
-  ((uintptr_t *)b)[1] = 0; /* clear the freed tag (see _ox_free) */
+  _ox_mark_live(b);
   return b;
 }
 

@@ -271,7 +271,7 @@ ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .block_size = (uint32_t)bsize,
       .reserved = count,
       .block_magic = magic,
-      .block_limit = _ox_block_limit(magic, (uint32_t)bsize, count),
+      .block_limit = 0, /* grows as blocks are carved (page.c) */
       .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;

@@ -84,8 +84,9 @@ typedef struct ox_page_s {
    * that is kept even when empty.  One compare on the fast path. */
   int32_t free_trigger;
   /* "Is this offset the start of one of the page's blocks?" in one multiply
-   * and one compare: see _ox_block_magic() in internal.h.  block_limit is 0 while
-   * the page is free, so no pointer into it passes. */
+   * and one compare: see _ox_block_magic() in internal.h.  block_limit covers
+   * the blocks carved so far (0 while the page is free), so no pointer to a
+   * block never handed out passes. */
   uint64_t block_magic;
   uint64_t block_limit;
   uintptr_t start_bits; /* first block, via _ox_page_start() */
