@@ -37,6 +37,12 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
     _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX,
                    now);
 }
+/* Add to a counter that one thread at a time writes and any thread reads
+ * (a heap's statistics): a relaxed load and store, no locked instruction. */
+#define OX_OWNER_ADD(counter, delta)                                                               \
+  atomic_store_explicit(&(counter),                                                                \
+                        atomic_load_explicit(&(counter), memory_order_relaxed) + (delta),          \
+                        memory_order_relaxed)
 
 /* ---- os.c: the only file that makes system calls ---------------------- */
 size_t _ox_os_page_size(void);

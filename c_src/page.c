@@ -159,7 +159,7 @@ static void *page_pop(ox_page_t *page) {
  * are therefore as of their last slow path. */
 
 static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
-  heap->live[page->class_idx] += (intptr_t)page->used - (intptr_t)page->live_counted;
+  OX_OWNER_ADD(heap->live[page->class_idx], (intptr_t)page->used - (intptr_t)page->live_counted);
   page->live_counted = page->used;
 }
 

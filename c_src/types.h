@@ -169,8 +169,10 @@ struct ox_heap_s {
   ox_segment_t *all_segments;             /* every paged segment of the heap */
   /* Live blocks per class (statistics): the sum of its pages' `used`,
    * brought up to date on slow paths, not on every alloc and free
-   * (_ox_heap_sync_live in page.c). */
-  intptr_t live[OX_CLASS_COUNT];
+   * (_ox_heap_sync_live in page.c).  Written by the heap's owner only (or
+   * the thread that claimed an abandoned heap), read by any thread's
+   * ox_stats_get: relaxed atomics, updated with OX_OWNER_ADD. */
+  _Atomic intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;
   /* The owning thread's token, or NULL.  Read by other threads, which only
@@ -184,7 +186,7 @@ struct ox_heap_s {
   ox_heap_t *batch_to;
   ox_block_t *batch_first, *batch_last;
   uint32_t batch_count;
-  size_t remote_frees_sent; /* statistics: frees into other heaps */
+  _Atomic size_t remote_frees_sent; /* statistics: frees into other heaps (as live[]) */
   /* Blocks of other heaps this thread freed, kept for its own next
    * allocations (reuse.h): one page-shaped list per class, which
    * direct[c] points at while it holds blocks. */
