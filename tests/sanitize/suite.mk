@@ -44,7 +44,7 @@ $(SAN_DIR)/ubsan_core_tests: $(SAN_CORE_TESTS) $(SAN_CORE_HDRS) $(SAN_UBSAN_OBJS
 $(SAN_DIR)/tsan_threads: tests/sanitize/tsan_threads.c $(SAN_TSAN_OBJS)
 	$(SAN_CLANG) $(SAN_TEST_FLAGS) $(SAN_TSAN) $^ -o $@ -pthread
 
-# Statistics read while other threads allocate (issue 12 item 8).
+# Statistics read while other threads allocate.
 $(SAN_DIR)/tsan_stats: tests/sanitize/tsan_stats.c $(SAN_TSAN_OBJS)
 	$(SAN_CLANG) $(SAN_TEST_FLAGS) $(SAN_TSAN) $^ -o $@ -pthread
 
