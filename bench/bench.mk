@@ -1,16 +1,19 @@
-# bench/bench.mk - the benchmark suite (bench/README.md), included by the
-# top Makefile.
+# bench/bench.mk - the benchmark suite (docs/benchmarks.md), included by
+# the top Makefile.
 #
-#   make bench            full run (>= 5 repetitions), writes bench/results/
-#   make bench-quick      a first look in under a minute (build/bench/quick/)
+#   make bench            full run (5 repetitions), report in $(BENCH_OUT)
+#   make bench-publish    copy that report into bench/results/ (+ history/)
+#   make bench-quick      a smoke test in about a minute (build/bench/quick/)
 #   make bench-callgrind  instructions per alloc+free pair only
 #
-# Nothing here stops when oxalloc fails to build: its rows become FAILED.
+# Only bench-publish writes into the checkout.  Nothing here stops when
+# oxalloc fails to build: its rows become FAILED.
 
 BENCH_BUILD   ?= $(BUILD)/bench
 BENCH_TARGET  ?= $(BENCH_BUILD)/target
 BENCH_REPS    ?= 5
 BENCH_TIMEOUT ?= 60
+BENCH_OUT     ?= $(BENCH_BUILD)/results
 BENCH_CC_FLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -Iinclude
 BENCH_ALLOCS  := oxalloc glibc jemalloc mimalloc tcmalloc
 BENCH_OX_SO   := $(abspath $(BUILD)/liboxalloc.so)
@@ -18,7 +21,7 @@ BENCH_DRIVER  := python3 bench/driver/run.py --build $(BENCH_BUILD) --oxalloc-so
 BENCH_C_SRCS  := bench/c/main.c $(wildcard bench/c/wl_*.c)
 CARGO         ?= $(shell command -v cargo || echo $(HOME)/.cargo/bin/cargo)
 
-.PHONY: bench bench-quick bench-callgrind bench-build bench-build-ox bench-rust
+.PHONY: bench bench-quick bench-publish bench-callgrind bench-build bench-build-ox bench-rust
 
 $(BENCH_BUILD)/oxbench: $(BENCH_C_SRCS) bench/c/common.h bench/bench.mk
 	@mkdir -p $(@D)
@@ -28,6 +31,11 @@ $(BENCH_BUILD)/oxbench: $(BENCH_C_SRCS) bench/c/common.h bench/bench.mk
 $(BENCH_BUILD)/launch: bench/c/launch.c
 	@mkdir -p $(@D)
 	$(CC) $(BENCH_CC_FLAGS) $< -o $@
+
+# whoami.so: preloaded into the real programs, names their allocator.
+$(BENCH_BUILD)/whoami.so: bench/c/whoami.c
+	@mkdir -p $(@D)
+	$(CC) $(BENCH_CC_FLAGS) -shared -fPIC $< -o $@
 
 # fastpath-API: bench/c/fastpath.c against one allocator's Rust-facing API.
 $(BENCH_BUILD)/fastpath-malloc: bench/c/fastpath.c
@@ -47,15 +55,24 @@ BENCH_FASTPATH := $(BENCH_BUILD)/fastpath-malloc $(BENCH_BUILD)/fastpath-jemallo
 
 # One Rust binary per allocator: the same crate built with one alloc-*
 # feature.  A failed build leaves no binary, and the driver reports FAILED.
+# rust-logproc-*: the Rust real program (bench/realrust, its own workspace)
+# from Debian's crates in /usr/share/cargo/registry, a directory source
+# given on the command line, offline.
+BENCH_REAL_CARGO := --offline --config 'source.crates-io.replace-with="debian"' \
+  --config 'source.debian.directory="/usr/share/cargo/registry"'
 bench-rust:
 	@mkdir -p $(BENCH_BUILD)
 	@for a in $(BENCH_ALLOCS); do \
-	  rm -f $(BENCH_BUILD)/rust-bench-$$a; \
-	  echo "cargo build oxalloc-bench --features alloc-$$a"; \
+	  rm -f $(BENCH_BUILD)/rust-bench-$$a $(BENCH_BUILD)/rust-logproc-$$a; \
+	  echo "cargo build oxalloc-bench and oxalloc-logproc --features alloc-$$a"; \
 	  CARGO_TARGET_DIR=$(abspath $(BENCH_TARGET)) $(CARGO) build --release -q \
 	    -p oxalloc-bench --features alloc-$$a \
 	  && cp $(BENCH_TARGET)/release/oxalloc-bench $(BENCH_BUILD)/rust-bench-$$a \
 	  || echo "bench: the Rust benchmark for $$a did not build" >&2; \
+	  CARGO_TARGET_DIR=$(abspath $(BENCH_TARGET))-real $(CARGO) build --release -q \
+	    $(BENCH_REAL_CARGO) --manifest-path bench/realrust/Cargo.toml --features alloc-$$a \
+	  && cp $(BENCH_TARGET)-real/release/oxalloc-logproc $(BENCH_BUILD)/rust-logproc-$$a \
+	  || echo "bench: the Rust real program for $$a did not build" >&2; \
 	done
 
 # oxalloc's own libraries, allowed to fail (FAILED rows, not a stop).
@@ -64,14 +81,20 @@ bench-build-ox:
 	-$(MAKE) --no-print-directory release
 	-$(MAKE) --no-print-directory $(BENCH_BUILD)/fastpath-oxalloc
 
-bench-build: $(BENCH_BUILD)/oxbench $(BENCH_BUILD)/launch $(BENCH_FASTPATH) bench-build-ox bench-rust
+bench-build: $(BENCH_BUILD)/oxbench $(BENCH_BUILD)/launch $(BENCH_BUILD)/whoami.so \
+             $(BENCH_FASTPATH) bench-build-ox bench-rust
 
 bench: bench-build
 	$(BENCH_DRIVER) --reps $(BENCH_REPS) --timeout $(BENCH_TIMEOUT) --callgrind \
-	  --out bench/results --history --readme bench/README.md --command "make bench"
+	  --out $(BENCH_OUT) --command "make bench"
+
+# Copies the report of the last `make bench` (in BENCH_OUT) into
+# bench/results/: the one target that changes the checkout.
+bench-publish:
+	python3 bench/driver/publish.py --from $(BENCH_OUT) --to bench/results
 
 bench-quick: bench-build
-	$(BENCH_DRIVER) --reps 2 --scale 0.03 --timeout 20 \
+	$(BENCH_DRIVER) --reps 2 --scale 0.03 --timeout 20 --smoke \
 	  --out $(BENCH_BUILD)/quick --command "make bench-quick"
 
 bench-callgrind: $(BENCH_FASTPATH) bench-build-ox

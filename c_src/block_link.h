@@ -1,5 +1,6 @@
 /*
- * block_link.h - the link word at the start of every free block.
+ * block_link.h - the two words at the start of every free block: the
+ * free-list link, and the freed mark that every free validates.
  *
  * In the secure build (make secure, -DOX_SECURE=1) a link is stored
  * XOR-ed with a per-process key and the block's own address.  A small
@@ -11,7 +12,7 @@
 #ifndef OX_BLOCK_LINK_H
 #define OX_BLOCK_LINK_H
 
-#include "types.h"
+#include "internal.h"
 
 #if OX_SECURE
 extern uintptr_t _ox_link_key;
@@ -40,14 +41,6 @@ OX_INLINE void _ox_link_set(ox_block_t *b, ox_block_t *next) {
 #endif
 }
 
-/* Is `p` on the free list that starts at `list`?  (Double-free
- * confirmation, off the fast path.) */
-OX_INLINE bool _ox_list_holds(const ox_block_t *list, const void *p) {
-  for (const ox_block_t *b = list; b; b = _ox_link_get(b))
-    if (b == p) return true;
-  return false;
-}
-
 /* Next block of a heap's remote list: any segment, checked by the caller. */
 OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
 #if OX_SECURE
@@ -58,5 +51,37 @@ OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
 }
 
 #define _ox_remote_link_set _ox_link_set
+
+/* ---- the freed mark --------------------------------------------------------
+ * Release and secure builds: a block's second word holds its freed mark
+ * from the moment it is freed (or carved into a page's free list) until it
+ * is handed out, whichever list it travels through (its page's, a kept
+ * list, a remote batch or list, an abandoned heap's page), and nothing
+ * but a hand-out clears it.  Every free of the program's - ox_free, free,
+ * rust_dealloc, the old block of a realloc, ox_heap_free, frees into other
+ * threads' and exited threads' heaps - passes _ox_free_in_page
+ * (fast_path.h), which refuses a block that carries the mark, so a block
+ * can never be on two lists: a double free is reported, never handed out
+ * twice.  The mark is a per-process 64-bit random value XOR-ed with the
+ * block's address: a live block holds it only if the program wrote that
+ * exact value at that exact place (stale marks left in memory belong to
+ * other addresses).  The checked build has exact checks of its own and
+ * uses the word for its link seal instead (checked.c). */
+OX_INLINE uintptr_t _ox_freed_mark(const void *p) { return _ox_free_tag ^ (uintptr_t)p; }
+
+OX_INLINE bool _ox_is_marked_freed(const void *p) {
+  return ((const uintptr_t *)p)[1] == _ox_freed_mark(p);
+}
+
+OX_INLINE void _ox_mark_freed(void *p) {
+#if !OX_CHECKED
+  ((uintptr_t *)p)[1] = _ox_freed_mark(p);
+#else
+  (void)p;
+#endif
+}
+
+/* Cleared when the block is handed out. */
+OX_INLINE void _ox_mark_live(void *p) { ((uintptr_t *)p)[1] = 0; }
 
 #endif /* OX_BLOCK_LINK_H */

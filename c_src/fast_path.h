@@ -32,7 +32,7 @@ OX_INLINE void *_ox_heap_alloc_class(ox_heap_t *heap, size_t size) {
   if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
   page->free = _ox_link_get(block);
   page->used++;
-  ((uintptr_t *)block)[1] = 0; /* clear the freed tag (see _ox_free) */
+  _ox_mark_live(block);
   return block;
 }
 
@@ -54,8 +54,14 @@ OX_INLINE void *_ox_malloc(size_t size) {
 
 OX_INLINE bool _ox_is_pow2(size_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
-/* Free a block of a known live segment and page. */
+/* Free a class block of a known live segment and page.  Every free of the
+ * program's passes here, once, before it is routed anywhere: a block that
+ * carries the freed mark is on a free list already (block_link.h). */
 OX_INLINE void _ox_free_in_page(ox_segment_t *seg, ox_page_t *page, void *p) {
+#if !OX_CHECKED /* the checked build's exact checks ran before (_ox_check_free) */
+  if (OX_UNLIKELY(_ox_is_marked_freed(p))) _ox_double_free(p);
+  _ox_mark_freed(p);
+#endif
   ox_heap_t *heap = seg->heap;
   if (OX_LIKELY(heap == _ox_tl_heap)) {
     ox_block_t *block = p;
@@ -88,16 +94,6 @@ OX_INLINE void _ox_free(void *p) {
     _ox_free_not_class(seg, p);
     return;
   }
-#if !OX_CHECKED /* the checked build has exact checks of its own */
-  /* A freed block's second word holds the per-process tag; finding it
-   * there means a probable double free, confirmed out of line. */
-  uintptr_t *words = p;
-  if (OX_UNLIKELY(words[1] == _ox_free_tag)) {
-    _ox_free_tagged(seg, page, p);
-    return;
-  }
-  words[1] = _ox_free_tag;
-#endif
   _ox_free_in_page(seg, page, p);
 }
 

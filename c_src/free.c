@@ -37,14 +37,9 @@ static OX_COLD void report_invalid(const char *what, const void *p) {
 #endif
 }
 
-/* `p` is inside a segment but not a class block: a huge block, or a
- * pointer that was never handed out (interior, header, free page). */
-OX_NOINLINE void _ox_free_not_class(ox_segment_t *seg, void *p) {
-  if (_ox_is_block_start(seg, p))
-    _ox_huge_free(seg);
-  else
-    report_invalid("ignoring free of a pointer that is not the start of a live block:", p);
-}
+/* A second free of a block (block_link.h): reported, then the process
+ * stops, whatever the build - going on would hand the block out twice. */
+OX_COLD _Noreturn void _ox_double_free(const void *p) { _ox_fatal("double free of", p); }
 
 bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
   if (seg->kind == OX_KIND_HUGE)
@@ -52,18 +47,28 @@ bool _ox_is_block_start(ox_segment_t *seg, const void *p) {
   return _ox_is_page_block(_ox_segment_page_of(seg, p), p);
 }
 
-/* The block carries the freed tag.  The owner can tell for sure by
- * looking for it in the page's free lists; another thread cannot look
- * there without racing the owner, so it looks only among the blocks of
- * other heaps it keeps itself, and otherwise lets the free through. */
-OX_COLD void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p) {
-  if (seg->heap == _ox_tl_heap) {
-    if (_ox_list_holds(page->free, p) || _ox_list_holds(page->local_free, p))
-      _ox_fatal("double free of", p);
-  } else if (_ox_reuse_holds(_ox_tl_heap, page->class_idx, p)) {
-    _ox_fatal("double free of", p); /* this thread freed it already and kept it */
-  }
-  _ox_free_in_page(seg, page, p); /* not found: the program wrote the tag itself */
+/* Has the block starting at `p` been freed?  A huge block's header says
+ * so until its mapping is reused; a class block carries the freed mark. */
+bool _ox_is_freed_block(ox_segment_t *seg, const void *p) {
+  if (seg->kind == OX_KIND_HUGE)
+    return (const uint8_t *)p == (const uint8_t *)seg + seg->huge_offset && !seg->pages_used;
+#if OX_CHECKED /* the checked build knows it from the trailer (checked.c) */
+  return false;
+#else
+  return _ox_is_page_block(_ox_segment_page_of(seg, p), p) && _ox_is_marked_freed(p);
+#endif
+}
+
+/* `p` is inside a segment but not a class block: a huge block, or a
+ * pointer that was never handed out (interior, header, free page, a block
+ * of a page not carved yet). */
+OX_NOINLINE void _ox_free_not_class(ox_segment_t *seg, void *p) {
+  if (_ox_is_block_start(seg, p))
+    _ox_huge_free(seg);
+  else if (_ox_is_freed_block(seg, p))
+    _ox_double_free(p);
+  else
+    report_invalid("ignoring free of a pointer that is not the start of a live block:", p);
 }
 
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p) {

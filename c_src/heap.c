@@ -214,7 +214,7 @@ void _ox_heap_clear(ox_heap_t *heap) {
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
     heap->direct[c] = &_ox_empty_page;
     heap->queue[c].first = heap->queue[c].last = NULL;
-    heap->live[c] = 0;
+    atomic_store_explicit(&heap->live[c], 0, memory_order_relaxed);
   }
   heap->full.first = heap->full.last = NULL;
   for (int k = 0; k < OX_PAGED_KINDS; k++) heap->segments[k] = NULL;
@@ -331,7 +331,7 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   }
   _ox_heap_enter(me);
   if (!_ox_reuse_put(me, heap, _ox_segment_page_of(seg, p), b)) batch_add(me, heap, b);
-  me->remote_frees_sent++;
+  OX_OWNER_ADD(me->remote_frees_sent, 1);
   _ox_heap_leave(me);
 }
 

@@ -36,8 +36,15 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
   intptr_t now = atomic_fetch_add_explicit(&_ox_stat[id], delta, memory_order_relaxed) + delta;
   /* id is a constant at every call, so this test folds away elsewhere */
   if ((id == OX_STAT_HUGE_BLOCKS || id == OX_STAT_HUGE_BYTES) && delta > 0)
-    _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX, now);
+    _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX,
+                   now);
 }
+/* Add to a counter that one thread at a time writes and any thread reads
+ * (a heap's statistics): a relaxed load and store, no locked instruction. */
+#define OX_OWNER_ADD(counter, delta)                                                               \
+  atomic_store_explicit(&(counter),                                                                \
+                        atomic_load_explicit(&(counter), memory_order_relaxed) + (delta),          \
+                        memory_order_relaxed)
 
 /* ---- os.c: the only file that makes system calls ---------------------- */
 size_t _ox_os_page_size(void);
@@ -169,7 +176,6 @@ void _ox_heap_collect_abandoned(void); /* those with remote frees waiting */
 /* ---- reuse.c: blocks of other heaps reused by the thread that freed them
  * (the inline parts: reuse.h) */
 void _ox_reuse_init(ox_heap_t *heap);
-bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p);
 void _ox_reuse_flush(ox_heap_t *me); /* send every kept block to its owner */
 
 /* ---- fork.c: the child handler (registered by init.c) ------------------ */
@@ -196,8 +202,9 @@ void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);
 void _ox_free_sized_other(void *p, size_t size, size_t align);
-void _ox_free_tagged(ox_segment_t *seg, ox_page_t *page, void *p);
+_Noreturn void _ox_double_free(const void *p);
 bool _ox_is_block_start(ox_segment_t *seg, const void *p);
+bool _ox_is_freed_block(ox_segment_t *seg, const void *p);
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
 
@@ -288,9 +295,9 @@ OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
  * (>= 2^45, far above any page's limit) otherwise.  So "n * m < count * e"
  * holds exactly for the starts of the page's first `count` blocks; an
  * offset below the page start wraps to a large 32-bit n and fails too.
- * The limit covers every block that fits the page and is set once when
- * the page gets its class: threads freeing into the page read it while
- * the owner carves more blocks. */
+ * The limit covers the blocks carved so far: the owner raises it as it
+ * carves more while other threads free into the page (hence the relaxed
+ * atomic load). */
 OX_INLINE uint64_t _ox_block_magic(uint32_t size) {
   uint64_t m = UINT64_MAX / size + 1;
   return (size & (size - 1)) == 0 ? m + 1 : m; /* 2^64 / size is exact for powers of two */
@@ -302,7 +309,7 @@ OX_INLINE uint64_t _ox_block_limit(uint64_t magic, uint32_t size, uint32_t count
 
 OX_INLINE bool _ox_is_page_block(const ox_page_t *page, const void *p) {
   uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)_ox_page_start(page));
-  return (uint64_t)off * page->block_magic < page->block_limit;
+  return (uint64_t)off * page->block_magic < __atomic_load_n(&page->block_limit, __ATOMIC_RELAXED);
 }
 
 #pragma GCC visibility pop

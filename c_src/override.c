@@ -222,12 +222,13 @@ static int saturate(size_t v) { return v > (size_t)INT_MAX ? INT_MAX : (int)v; }
 
 OX_EXPORT struct ox_mallinfo mallinfo(void) {
   struct ox_mallinfo2 w = info_now();
-  struct ox_mallinfo mi = {
-      saturate(w.arena),   saturate(w.ordblks), saturate(w.smblks),   saturate(w.hblks),
-      saturate(w.hblkhd),  saturate(w.usmblks), saturate(w.fsmblks),  saturate(w.uordblks),
-      saturate(w.fordblks), saturate(w.keepcost)};
+  struct ox_mallinfo mi = {saturate(w.arena),   saturate(w.ordblks),  saturate(w.smblks),
+                           saturate(w.hblks),   saturate(w.hblkhd),   saturate(w.usmblks),
+                           saturate(w.fsmblks), saturate(w.uordblks), saturate(w.fordblks),
+                           saturate(w.keepcost)};
   return mi;
 }
+OX_EXPORT struct ox_mallinfo __libc_mallinfo(void) OX_ALIAS(mallinfo);
 
 static void to_stderr(const char *text, void *arg) {
   (void)arg;

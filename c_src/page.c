@@ -117,12 +117,23 @@ static void page_extend(ox_page_t *page) {
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
-  for (uint32_t i = 1; i < n; i++, b += bsize)
+  for (uint32_t i = 1; i < n; i++, b += bsize) {
     _ox_link_set((ox_block_t *)b, (ox_block_t *)(b + bsize));
+    _ox_mark_freed(b);
+  }
   _ox_link_set((ox_block_t *)b, NULL);
+  _ox_mark_freed(b);
   ox_block_t *head = secure_shuffle_first(page, first, n);
   page->capacity += n;
   page->free_zero = page->area_zero;
+  /* Only carved blocks pass as the page's blocks: a stray free of one
+   * not carved yet would otherwise be handed out again when it is.  The
+   * limit only grows while the page has its class; a thread freeing a
+   * block of the page got it after the carving, so it reads a limit that
+   * covers it (relaxed: nothing else is published with it). */
+  __atomic_store_n(&page->block_limit,
+                   _ox_block_limit(page->block_magic, (uint32_t)bsize, page->capacity),
+                   __ATOMIC_RELAXED);
   atomic_signal_fence(memory_order_release);
   page->free = head;
 }
@@ -144,7 +155,7 @@ static void *page_pop(ox_page_t *page) {
   ox_block_t *b = page->free;
   page->free = _ox_link_get(b);
   page->used++;
-  ((uintptr_t *)b)[1] = 0; /* clear the freed tag (see _ox_free) */
+  _ox_mark_live(b);
   return b;
 }
 
@@ -160,22 +171,18 @@ static void page_keep(ox_heap_t *heap, ox_page_t *page) {
   if (page->kept) return;
   page->kept = 1;
   size_t bytes = (size_t)page->capacity * page->block_size;
-  atomic_store_explicit(&heap->kept_bytes,
-                        atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed) + bytes,
-                        memory_order_relaxed);
+  OX_OWNER_ADD(heap->kept_bytes, bytes);
 }
 
 static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
   if (!page->kept) return;
   page->kept = 0;
   size_t bytes = (size_t)page->capacity * page->block_size;
-  atomic_store_explicit(&heap->kept_bytes,
-                        atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed) - bytes,
-                        memory_order_relaxed);
+  OX_OWNER_ADD(heap->kept_bytes, -bytes);
 }
 
 static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
-  heap->live[page->class_idx] += (intptr_t)page->used - (intptr_t)page->live_counted;
+  OX_OWNER_ADD(heap->live[page->class_idx], (intptr_t)page->used - (intptr_t)page->live_counted);
   page->live_counted = page->used;
 }
 

@@ -28,6 +28,8 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
 #endif
   }
   _ox_check_live(seg, p);
+  /* Before anything, also when the block would stay: realloc frees it. */
+  if (OX_UNLIKELY(_ox_is_freed_block(seg, p))) _ox_double_free(p);
   if (OX_UNLIKELY(!_ox_is_block_start(seg, p))) {
     _ox_warn("refusing realloc of a pointer that is not the start of a live block:", p);
     errno = EINVAL;
@@ -53,6 +55,9 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   }
   memcpy(q, p, min_size(min_size(old_size, usable), new_size));
   _ox_check_free(seg, p);
-  _ox_free_in(seg, p);
+  if (seg->kind == OX_KIND_HUGE)
+    _ox_huge_free(seg);
+  else
+    _ox_free_in(seg, p);
   return q;
 }

@@ -1,6 +1,6 @@
 /*
- * reuse.c - the out-of-line parts of reuse.h: the lists' limits, the
- * double-free look-up, and sending kept blocks back to their owners.
+ * reuse.c - the out-of-line parts of reuse.h: the lists' limits and
+ * sending kept blocks back to their owners.
  */
 #include "reuse.h"
 #include "size_class.h"
@@ -14,11 +14,6 @@ void _ox_reuse_init(ox_heap_t *heap) {
     uint32_t n = (uint32_t)(REUSE_BYTES / _ox_class_size(cls));
     heap->reuse[cls].reserved = n < REUSE_MIN_BLOCKS ? REUSE_MIN_BLOCKS : n;
   }
-}
-
-/* Is `p` kept in the class's list?  (Double-free confirmation.) */
-bool _ox_reuse_holds(ox_heap_t *me, unsigned cls, const void *p) {
-  return cls < OX_REUSE_CLASSES && _ox_list_holds(me->reuse[cls].free, p);
 }
 
 /* Send every kept block back to its owner.  direct[c] may still point at

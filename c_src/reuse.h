@@ -47,7 +47,8 @@ OX_INLINE bool _ox_reuse_put(ox_heap_t *me, ox_heap_t *heap, ox_page_t *page, ox
   /* Only a thread that allocates the class will take the block again:
    * one that only frees (a consumer, or a thread without a heap) sends it
    * to its owner. */
-  if (cls >= OX_REUSE_CLASSES || me->live[cls] <= 0) return false;
+  if (cls >= OX_REUSE_CLASSES || atomic_load_explicit(&me->live[cls], memory_order_relaxed) <= 0)
+    return false;
   ox_page_t *list = &me->reuse[cls];
   if (list->capacity - list->used >= list->reserved ||
       atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)

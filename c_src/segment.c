@@ -315,7 +315,7 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .block_size = (uint32_t)bsize,
       .reserved = count,
       .block_magic = magic,
-      .block_limit = _ox_block_limit(magic, (uint32_t)bsize, count),
+      .block_limit = 0, /* grows as blocks are carved (page.c) */
       .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
   return page;

@@ -25,11 +25,11 @@ static void add_heap(ox_heap_t *heap, void *arg) {
   if (atomic_load_explicit(&heap->owner, memory_order_relaxed) == (const void *)&_ox_tl_heap)
     _ox_heap_sync_live(heap);
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
-    intptr_t live = heap->live[c]; /* racy read of another thread's counter */
+    intptr_t live = atomic_load_explicit(&heap->live[c], memory_order_relaxed);
     if (live > 0) out->classes[c].live_blocks += (size_t)live;
   }
   out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
-  out->remote_frees += heap->remote_frees_sent; /* racy read, like live[] */
+  out->remote_frees += atomic_load_explicit(&heap->remote_frees_sent, memory_order_relaxed);
   out->kept_page_bytes += atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed);
 }
 
@@ -64,9 +64,9 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
 /* Peaks: `value` becomes the counter's new value if it is higher. */
 void _ox_stat_raise(ox_stat_id id, intptr_t value) {
   intptr_t seen = atomic_load_explicit(&_ox_stat[id], memory_order_relaxed);
-  while (seen < value && !atomic_compare_exchange_weak_explicit(&_ox_stat[id], &seen, value,
-                                                                memory_order_relaxed,
-                                                                memory_order_relaxed)) {
+  while (seen < value &&
+         !atomic_compare_exchange_weak_explicit(&_ox_stat[id], &seen, value, memory_order_relaxed,
+                                                memory_order_relaxed)) {
   }
 }
 

@@ -84,8 +84,9 @@ typedef struct ox_page_s {
    * that is kept even when empty.  One compare on the fast path. */
   int32_t free_trigger;
   /* "Is this offset the start of one of the page's blocks?" in one multiply
-   * and one compare: see _ox_block_magic() in internal.h.  block_limit is 0 while
-   * the page is free, so no pointer into it passes. */
+   * and one compare: see _ox_block_magic() in internal.h.  block_limit covers
+   * the blocks carved so far (0 while the page is free), so no pointer to a
+   * block never handed out passes. */
   uint64_t block_magic;
   uint64_t block_limit;
   uintptr_t start_bits; /* first block, via _ox_page_start() */
@@ -169,8 +170,10 @@ struct ox_heap_s {
   ox_segment_t *all_segments;             /* every paged segment of the heap */
   /* Live blocks per class (statistics): the sum of its pages' `used`,
    * brought up to date on slow paths, not on every alloc and free
-   * (_ox_heap_sync_live in page.c). */
-  intptr_t live[OX_CLASS_COUNT];
+   * (_ox_heap_sync_live in page.c).  Written by the heap's owner only (or
+   * the thread that claimed an abandoned heap), read by any thread's
+   * ox_stats_get: relaxed atomics, updated with OX_OWNER_ADD. */
+  _Atomic intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
   uint64_t next_purge_ms;
   /* Non-zero while the owner is in the middle of changing the heap's
@@ -193,7 +196,7 @@ struct ox_heap_s {
   ox_heap_t *batch_to;
   ox_block_t *batch_first, *batch_last;
   uint32_t batch_count;
-  size_t remote_frees_sent; /* statistics: frees into other heaps */
+  _Atomic size_t remote_frees_sent; /* statistics: frees into other heaps (as live[]) */
   /* Statistics: bytes of empty pages kept for their class (page_retire),
    * as of the owner's last slow path; written by the heap's holder only. */
   _Atomic size_t kept_bytes;

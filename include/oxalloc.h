@@ -46,7 +46,9 @@ void *ox_realloc(void *ptr, size_t size);
 /* Release a block from any ox_ or rust_ allocation function.  NULL does
  * nothing; errno is preserved.  A pointer oxalloc does not manage is
  * ignored (with a warning when OXALLOC_VERBOSE=1); the checked build
- * aborts naming it instead. */
+ * aborts naming it instead.  A block freed already (through any entry
+ * point, by any thread) and not handed out again since is a double free:
+ * every build aborts with "oxalloc: double free of 0x...". */
 void ox_free(void *ptr);
 
 /* ox_free for a caller that knows the requested size (C23 free_sized).

@@ -41,6 +41,9 @@ void *rust_alloc_zeroed(size_t size, size_t align);
  * reallocated with; the release build trusts them to find the block's
  * metadata faster, the checked build verifies them and aborts with a
  * message naming the address, the given layout and the real one.
+ * Every build stops with "oxalloc: double free of 0x..." when the block
+ * is freed already (here, by realloc or through the C API, by any
+ * thread) and has not been handed out again since.
  * `ptr` must not be NULL. */
 void rust_dealloc(void *ptr, size_t size, size_t align);
 

@@ -11,6 +11,7 @@
 #ifndef BENCH_COMMON_H
 #define BENCH_COMMON_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +90,19 @@ static inline void check(result_t *r, const void *p, size_t size, uint64_t id)
     r->checksum += m;
 }
 
+/* One worker thread of run_threads (wl_threads.c). */
+typedef struct {
+    int index;
+    long param;
+    result_t res; /* per-thread result, summed by run_threads */
+    pthread_barrier_t *start;
+    void *shared;
+} worker_t;
+
+/* Start n threads running fn(&worker), all released together by the
+ * `start` barrier; wait for all and fold their results into r. */
+void run_threads(int n, void *(*fn)(void *), long param, void *shared, result_t *r);
+
 /* Workloads: `param` is the number after the workload prefix (or 0). */
 void wl_fifo_lifo(long param, result_t *r);
 void wl_threads(long param, result_t *r);
@@ -100,5 +114,9 @@ void wl_false_sharing(long param, result_t *r);
 void wl_realloc_grow(long param, result_t *r);
 void wl_aligned(long param, result_t *r);
 void wl_rss_return(long param, result_t *r);
+void wl_xmalloc(long param, result_t *r);
+void wl_rptest(long param, result_t *r);
+void wl_thread_replace(long param, result_t *r);
+void wl_idle_memory(long param, result_t *r);
 
 #endif /* BENCH_COMMON_H */

@@ -34,6 +34,10 @@ static const workload_t workloads[] = {
     {"realloc-grow", 0, wl_realloc_grow},
     {"aligned", 0, wl_aligned},
     {"rss-return", 0, wl_rss_return},
+    {"xmalloc-like-", 1, wl_xmalloc},
+    {"rptest-like-", 1, wl_rptest},
+    {"thread-replace-", 1, wl_thread_replace},
+    {"idle-memory", 0, wl_idle_memory},
 };
 
 uint64_t scaled(uint64_t base)

@@ -9,16 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-typedef struct {
-    int index;
-    long param;
-    result_t res; /* per-thread result, summed by join_all */
-    pthread_barrier_t *start;
-    void *shared;
-} worker_t;
-
 /* Start n threads running fn, wait for all, fold their results into r. */
-static void run_threads(int n, void *(*fn)(void *), long param, void *shared,
+void run_threads(int n, void *(*fn)(void *), long param, void *shared,
                         result_t *r)
 {
     pthread_t *tid = xmalloc(sizeof *tid * (size_t)n);
@@ -71,7 +63,7 @@ static void *threads_worker(void *arg)
  * with N (the seed benchmark's definition). */
 void wl_threads(long nthreads, result_t *r)
 {
-    run_threads((int)nthreads, threads_worker, (long)scaled(1200), NULL, r);
+    run_threads((int)nthreads, threads_worker, (long)scaled(3000), NULL, r);
     result_metric(r, "threads", (double)nthreads);
 }
 

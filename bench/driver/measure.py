@@ -17,6 +17,28 @@ class Run:
         self.maxrss_kib = None
         self.result = {}       # the workload's JSON line
 
+    # One line of runs.csv (every run of an invocation, the raw data the
+    # report is made from: report.py --runs regenerates it).
+    FIELDS = ["workload", "row", "rep", "ok", "reason", "wall_s", "cpu_s", "maxrss_kib", "result"]
+
+    def to_row(self, workload, row, rep):
+        num = lambda v: "" if v is None else f"{v:.6f}"
+        return {"workload": workload, "row": row, "rep": rep, "ok": int(self.ok), "reason": self.reason,
+                "wall_s": num(self.wall), "cpu_s": num(self.cpu),
+                "maxrss_kib": "" if self.maxrss_kib is None else str(self.maxrss_kib),
+                "result": json.dumps(self.result, sort_keys=True)}
+
+    @classmethod
+    def from_row(cls, d):
+        r = cls()
+        r.ok = d["ok"] in ("1", 1, True)
+        r.reason = d["reason"]
+        r.wall = float(d["wall_s"]) if d["wall_s"] else None
+        r.cpu = float(d["cpu_s"]) if d["cpu_s"] else None
+        r.maxrss_kib = int(d["maxrss_kib"]) if d["maxrss_kib"] else None
+        r.result = json.loads(d["result"]) if d.get("result") else {}
+        return r
+
 
 def _describe_status(status):
     if os.WIFSIGNALED(status):

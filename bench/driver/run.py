@@ -2,16 +2,19 @@
 """Benchmark driver (`make bench`, `make bench-quick`, `make bench-callgrind`).
 
 Runs every allocator on every workload, interleaved (for each repetition,
-for each workload: oxalloc glibc jemalloc mimalloc tcmalloc), measures each
-run with os.wait4, then writes the report (see report.py).  Owned by
-bench/driver; documented in bench/README.md.
+for each workload: oxalloc glibc jemalloc mimalloc tcmalloc, then the
+workload's extra rows), measures each run with wait4 (bench/c/launch.c),
+then writes into OUT: runs.csv (every run), meta.json (date, machine,
+command), and the report (report.py).  It never writes outside OUT:
+publishing into the repository is publish.py's job (`make bench-publish`).
+Owned by bench/driver; documented in docs/benchmarks.md.
 """
 import argparse
 import datetime
+import json
 import os
-import shutil
+import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -19,7 +22,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import callgrind  # noqa: E402
 import report  # noqa: E402
 from measure import Run, measure  # noqa: E402
-from workloads import ALLOCATORS, C_WORKLOADS, RUST_WORKLOADS, launch  # noqa: E402
+from workloads import ALL_WORKLOADS, REAL_WORKLOADS, launch, rows  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def parse_args():
@@ -29,9 +34,8 @@ def parse_args():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per run")
-    p.add_argument("--out", required=True, help="directory for latest.{md,csv,png}")
-    p.add_argument("--history", action="store_true", help="also keep a dated copy in OUT/history")
-    p.add_argument("--readme", help="README whose latest-results section is replaced")
+    p.add_argument("--out", required=True, help="directory of the report (never the repository's)")
+    p.add_argument("--smoke", action="store_true", help="label the report a smoke test (bench-quick)")
     p.add_argument("--callgrind", action="store_true", help="also measure the fast path")
     p.add_argument("--callgrind-only", action="store_true")
     p.add_argument("--only", help="comma-separated workloads (for development)")
@@ -44,59 +48,45 @@ def progress(text):
     sys.stderr.flush()
 
 
+def prepare_real(args, workloads):
+    """The real programs' inputs (a generated git repository), made once
+    per build directory, outside any measured run."""
+    if "git-gc" not in workloads:
+        return
+    real_dir = os.path.join(args.build, "real")
+    if os.path.isdir(os.path.join(real_dir, "git-template", ".git", "objects", "pack")):
+        return
+    progress("preparing the git repository of git-gc (once) ...")
+    os.makedirs(real_dir, exist_ok=True)
+    subprocess.run(["bash", os.path.join(HERE, "..", "real", "real.sh"), "prepare", os.path.abspath(real_dir)],
+                   check=False, stdout=subprocess.DEVNULL)
+
+
 def run_matrix(args, workloads):
-    """{(workload, allocator): [Run]}; a pair that timed out is not run
-    again (its remaining repetitions are recorded as skipped)."""
+    """{(workload, row): [Run]}; a pair that timed out is not run again
+    (its remaining repetitions are recorded as skipped)."""
     runs, launches, timed_out = {}, {}, set()
     launcher = os.path.join(args.build, "launch")
-    total, done = args.reps * len(workloads) * len(ALLOCATORS), 0
+    total = args.reps * sum(len(rows(w)) for w in workloads)
+    done = 0
     for rep in range(1, args.reps + 1):
         for w in workloads:
-            for a in ALLOCATORS:
+            for row, _ in rows(w):
                 done += 1
-                l = launches.setdefault((w, a), launch(w, a, args.build, args.oxalloc_so, args.scale))
-                if (w, a) in timed_out:
+                key = (w, row)
+                l = launches.setdefault(key, launch(w, row, args.build, args.oxalloc_so, args.scale))
+                if key in timed_out:
                     r = Run()
                     r.reason = "skipped: an earlier repetition timed out"
                 else:
-                    progress(f"[{done}/{total}] rep {rep}/{args.reps} {w} / {a} ...")
+                    progress(f"[{done}/{total}] rep {rep}/{args.reps} {w} / {row} ...")
                     r = measure(l, args.timeout, launcher)
                     if r.reason.startswith("timeout"):
-                        timed_out.add((w, a))
+                        timed_out.add(key)
                     if not r.ok:
                         progress(f"    FAILED: {r.reason}")
-                runs.setdefault((w, a), []).append(r)
+                runs.setdefault(key, []).append(r)
     return runs, launches
-
-
-def write_outputs(args, ctx, cells, workloads, launches, cg):
-    os.makedirs(args.out, exist_ok=True)
-    md = report.markdown(ctx, cells, workloads, launches, cg)
-    paths = {ext: os.path.join(args.out, f"latest.{ext}") for ext in ("md", "csv", "png")}
-    with open(paths["md"], "w") as f:
-        f.write(md)
-    report.write_csv(paths["csv"], cells, workloads, *cg)
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            report.write_png(paths["png"], cells, workloads, tmp)
-        except RuntimeError as e:
-            progress(f"chart not drawn: {e}")
-    if args.history:
-        hist = os.path.join(args.out, "history")
-        os.makedirs(hist, exist_ok=True)
-        stamp = ctx["now"].strftime("%Y-%m-%d-%H%M")
-        for ext in ("md", "csv"):
-            shutil.copyfile(paths[ext], os.path.join(hist, f"{stamp}.{ext}"))
-    if args.readme:
-        summary = "\n".join(
-            [f"Results of `{ctx['command']}` on {ctx['date']} (`nproc` = {ctx['machine']['nproc']}, "
-             f"{ctx['machine']['cpu']}); median wall time (ratio to oxalloc), "
-             f"full report in [results/latest.md](results/latest.md). {report.TWO_CORES}", ""]
-            + report.summary_table(cells, workloads)
-            + ["", "![wall time relative to oxalloc](results/latest.png)"])
-        report.update_readme(args.readme, summary)
-    print("\n".join(report.summary_table(cells, workloads)))
-    progress(f"wrote {paths['md']}, {paths['csv']}, {paths['png']}")
 
 
 def main():
@@ -107,25 +97,39 @@ def main():
     if args.callgrind or args.callgrind_only:
         labels, results = callgrind.measure_all(args.build, args.oxalloc_so, progress)
         cg = (labels, results, callgrind.SIZES)
+    os.makedirs(args.out, exist_ok=True)
     if args.callgrind_only:
-        os.makedirs(args.out, exist_ok=True)
         table = "\n".join(report.callgrind_table(*cg))
         with open(os.path.join(args.out, "callgrind.md"), "w") as f:
             f.write(table + "\n")
         print(table)
         return 0
-    workloads = C_WORKLOADS + RUST_WORKLOADS
+    workloads = ALL_WORKLOADS
     if args.only:
         workloads = [w for w in workloads if w in args.only.split(",")]
+    prepare_real(args, workloads)
     runs, launches = run_matrix(args, workloads)
-    report.check_checksums(runs)
-    cells = report.build_cells(runs, workloads)
     now = datetime.datetime.now(datetime.timezone.utc)
-    ctx = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "now": now, "command": args.command,
-           "scale": args.scale, "reps": args.reps, "elapsed": time.time() - start,
-           "load": (load_start, os.getloadavg()),
-           "machine": report.machine_info(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))}
-    write_outputs(args, ctx, cells, workloads, launches, cg)
+    ctx = {"date": now.strftime("%Y-%m-%d %H:%M UTC"), "stamp": now.strftime("%Y-%m-%d-%H%M"),
+           "command": args.command, "scale": args.scale, "reps": args.reps, "smoke": args.smoke,
+           "partial": bool(args.only),
+           "elapsed": time.time() - start, "load": [load_start, os.getloadavg()],
+           "workloads": workloads,
+           "machine": report.machine_info(os.path.dirname(os.path.dirname(HERE)))}
+    report.write_runs(os.path.join(args.out, "runs.csv"), runs)
+    with open(os.path.join(args.out, "meta.json"), "w") as f:
+        json.dump(ctx, f, indent=1)
+    cells, shown = report.generate(args.out, runs, ctx, launches, cg)
+    print("\n".join(report.headline_table(cells, shown)))
+    print()
+    print("\n".join(report.micro_summary(cells, shown)))
+    print()
+    print("\n".join(report.win_statements(cells, shown)))
+    if args.smoke:
+        print(f"\nSMOKE TEST (scale {args.scale:g}): runs shorter than {report.MIN_MEASURABLE_S:g} s "
+              "have no ratio; these are not results.")
+    progress(f"wrote {args.out}/latest.md, latest.csv, latest-time.png, latest-rss.png, summary.md, "
+             f"runs.csv ({(time.time() - start) / 60:.1f} min)")
     return 0
 
 

@@ -66,7 +66,10 @@
     X(huge_reuse_heap, NULL, 30)                             \
     X(huge_reuse_bounded_maps, NULL, 120)                    \
     X(huge_reuse_full_cache, NULL, 60)                       \
-    X(huge_reuse_cache_follows_live, NULL, 60)
+    X(huge_reuse_cache_follows_live, NULL, 60)               \
+    X(double_free_reported_everywhere, NULL, 60)             \
+    X(double_free_remote_reported, NULL, 60)                 \
+    X(stray_free_uncarved_refused, NULL, 30)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)

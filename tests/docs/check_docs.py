@@ -195,17 +195,19 @@ def check_outside():
 
 
 def check_options(listfile):
-    want = []
+    want, docs = [], {}
     for line in open(listfile, encoding="utf-8"):
-        env, name, default, lo, hi = line.rstrip("\n").split("|")[:5]
+        env, name, default, lo, hi, doc = (line.rstrip("\n").split("|") + [""])[:6]
         want.append(("`%s`" % env, "`%s`" % name, default, "%s to %s" % (lo, hi)))
+        docs[want[-1]] = doc
     got = []
     for line in open("docs/options.md", encoding="utf-8"):
         if line.startswith("| `OXALLOC_"):
             got.append(tuple(split_cells(line)[:4]))
     check(len(want) > 0, "the library lists no option")
     for row in want:
-        check(row in got, "docs/options.md lacks the row %s (variable | name | default | range)" % " | ".join(row))
+        check(row in got, "docs/options.md lacks the row of an option; add (and say more than the code's line):\n"
+              "     | %s | %s |" % (" | ".join(row), docs[row]))
     for row in got:
         check(row in want, "docs/options.md documents %s, which the library does not report" % " | ".join(row))
     check([r for r in got if r in want] == [r for r in want if r in got],

@@ -9,15 +9,20 @@ a result file, with that run's date and revision).
   readme_results.py --check   exit 1 (with a diff) if README.md's section
                               differs from what the files give (make test-docs)
 
-Inputs: bench/results/real-programs.md (the real-program table: workload,
-allocator, wall s (min-max), CPU s, peak RSS MiB) and
-bench/results/latest.csv with the header of bench/results/latest.md (the
-microbenchmarks: median, min and max wall time and median peak RSS per
-workload and allocator).
+Inputs: bench/results/summary.md when it exists: the section the
+benchmark report writes for the README (`make bench` then `make
+bench-publish`: real programs, microbenchmarks in summary, where each peer
+wins, with the run's date and revision), taken as it is.  Otherwise the
+files of the earlier report format: bench/results/real-programs.md (the
+real-program table: workload, allocator, wall s (min-max), CPU s, peak RSS
+MiB) and bench/results/latest.csv with the header of
+bench/results/latest.md (the microbenchmarks: median, min and max wall
+time and median peak RSS per workload and allocator).
 """
 import csv
 import difflib
 import math
+import os
 import re
 import sys
 
@@ -82,6 +87,8 @@ def geo(xs):
 
 
 def section():
+    if os.path.exists(RESULTS + "/summary.md"):
+        return BEGIN + "\n\n" + read(RESULTS + "/summary.md").strip("\n") + "\n\n" + END + "\n"
     order, real, rdate, rrev = real_programs()
     nwork, ratios, mdate, mrev = micro()
     lines = [BEGIN, ""]

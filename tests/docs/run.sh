@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # tests/docs/run.sh BIN - `make test-docs` (tests/docs/suite.mk); BIN is
 # tests/docs/options_rule.c built against the static library.  Runs the
-# documentation checks of check_docs.py and the options' rule, one test
-# each, and closes with "docs: N passed, N failed" (exit 1 on a failure).
+# documentation checks of check_docs.py, the options' rule, and the
+# README's two quick starts as pasted (quickstart.sh), one test each, and
+# closes with "docs: N passed, N failed" (exit 1 on a failure).
 set -u
 bin=$1
 passed=0 failed=0
@@ -38,6 +39,11 @@ late_stats() {
   timeout 20 "$bin" late-stats 2>"$tmp/err" && grep -q '^oxalloc .* statistics$' "$tmp/err"
 }
 t "options: show_stats set after the start still prints the report at exit" late_stats
+
+t "README.md's Rust quick start, pasted as it is: builds offline and runs on oxalloc" \
+  timeout 300 bash tests/docs/quickstart.sh rust
+t "README.md's C quick start, pasted as it is: link time, beside malloc, LD_PRELOAD" \
+  timeout 120 bash tests/docs/quickstart.sh c
 
 echo "docs: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

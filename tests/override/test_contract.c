@@ -21,8 +21,9 @@ static volatile size_t vzero = 0;
 /* Each name resolves into the object that holds ox_owns. */
 static void test_exported(void)
 {
-    static const char *names[] = {"mallinfo", "mallinfo2", "malloc_stats", "malloc_info",
-                                  "posix_memalign", "_Znwm", "_ZnwmRKSt9nothrow_t"};
+    static const char *names[] = {"mallinfo",       "mallinfo2", "__libc_mallinfo",
+                                  "malloc_stats",   "malloc_info", "posix_memalign",
+                                  "_Znwm",          "_ZnwmRKSt9nothrow_t"};
     Dl_info home, where;
     void *owns = dlsym(RTLD_DEFAULT, "ox_owns");
     CHECK(owns != NULL && dladdr(owns, &home) != 0);

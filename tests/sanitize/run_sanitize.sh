@@ -26,7 +26,7 @@ result() {
 run() {
   "$@" >"$log" 2>&1
   rc=$?
-  grep -E 'passed, [0-9]+ failed|^tsan_threads:|^SUMMARY:' "$log" | sed 's/^/    /'
+  grep -E 'passed, [0-9]+ failed|^tsan_threads:|^tsan_stats:|^SUMMARY:' "$log" | sed 's/^/    /'
 }
 
 # (a) UBSan: any "runtime error" aborts the program (no recovery).
@@ -47,6 +47,11 @@ fi
 run env TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tsan_threads" 2
 ok=0; [ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$log" && ok=1
 result tsan-threads "$ok" "exit $rc (repro: TSAN_OPTIONS='halt_on_error=1 exitcode=66' $dir/tsan_threads 2)"
+
+# Statistics read while other threads allocate, free remotely and exit.
+run env TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$dir/tsan_stats" 20
+ok=0; [ "$rc" -eq 0 ] && ! grep -q 'ThreadSanitizer' "$log" && ok=1
+result tsan-stats-read-during-allocation "$ok" "exit $rc (repro: TSAN_OPTIONS='halt_on_error=1 exitcode=66' $dir/tsan_stats 20)"
 
 # A race in lazy initialisation shows in a fraction of fresh processes only.
 tsan_cold_ok=1

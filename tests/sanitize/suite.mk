@@ -2,7 +2,8 @@
 #
 #   make test-sanitize   (a) UBSan (gcc, -fno-sanitize-recover=all): smoke.c
 #                            and the core suite (tests/core), core built with it
-#                        (b) TSan (clang): tsan_threads.c compiled with the core
+#                        (b) TSan (clang): tsan_threads.c and tsan_stats.c
+#                            (statistics read during allocation) compiled with the core
 #                        (c) valgrind memcheck: smoke.c and the quicker core
 #                            tests linked against $(BUILD)/liboxalloc.a, and
 #                            smoke.c against the checked build (which reports
@@ -43,6 +44,10 @@ $(SAN_DIR)/ubsan_core_tests: $(SAN_CORE_TESTS) $(SAN_CORE_HDRS) $(SAN_UBSAN_OBJS
 $(SAN_DIR)/tsan_threads: tests/sanitize/tsan_threads.c $(SAN_TSAN_OBJS)
 	$(SAN_CLANG) $(SAN_TEST_FLAGS) $(SAN_TSAN) $^ -o $@ -pthread
 
+# Statistics read while other threads allocate.
+$(SAN_DIR)/tsan_stats: tests/sanitize/tsan_stats.c $(SAN_TSAN_OBJS)
+	$(SAN_CLANG) $(SAN_TEST_FLAGS) $(SAN_TSAN) $^ -o $@ -pthread
+
 # valgrind runs use the release library as users link it.
 $(SAN_DIR)/vg_%: tests/sanitize/%.c $(BUILD)/liboxalloc.a
 	@mkdir -p $(@D)
@@ -57,7 +62,7 @@ $(SAN_DIR)/vg_core_tests: $(SAN_CORE_TESTS) $(SAN_CORE_HDRS) $(BUILD)/liboxalloc
 	@mkdir -p $(@D)
 	$(CC) $(SAN_TEST_FLAGS) $(SAN_CORE_TESTS) $(BUILD)/liboxalloc.a -o $@ -pthread
 
-SAN_BINS := $(SAN_DIR)/ubsan_smoke $(SAN_DIR)/tsan_threads $(SAN_DIR)/vg_smoke \
+SAN_BINS := $(SAN_DIR)/ubsan_smoke $(SAN_DIR)/tsan_threads $(SAN_DIR)/tsan_stats $(SAN_DIR)/vg_smoke \
             $(SAN_DIR)/vgc_smoke $(SAN_DIR)/vgc_misuse
 ifneq ($(SAN_CORE_TESTS),)
 SAN_BINS += $(SAN_DIR)/ubsan_core_tests $(SAN_DIR)/vg_core_tests

@@ -260,7 +260,7 @@ fn fifo_lifo(size: usize, scale: f64) -> Option<Outcome> {
 /// rust-threads-N: N threads, each allocating then dropping 1600
 /// Box<[u64; 16]> (128 B) per round.
 fn threads(n: usize, scale: f64) -> Outcome {
-    let rounds = scaled(1_000, scale);
+    let rounds = scaled(2_500, scale);
     on_threads(n, move |t| {
         let mut out = Outcome::default();
         let mut id = (t as u64) << 40;
