@@ -568,6 +568,8 @@ void _ox_huge_release_arena(ox_heap_t *arena) {
 }
 
 void _ox_huge_free(ox_segment_t *seg) {
+  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+    _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
   if (seg->arena) huge_detach(seg);
   seg->pages_used = 0; /* not live: a second free is refused */
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);

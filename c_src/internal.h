@@ -59,6 +59,15 @@ uint64_t _ox_os_now_ms(void);
 void _ox_os_write_stderr(const char *s, size_t n);
 _Noreturn void _ox_os_abort(void);
 const char *_ox_os_getenv(const char *name);
+/* Files and signals for the profiler's output (prof_*.c): -1/false on failure. */
+int _ox_os_open_write(const char *path); /* create or truncate, 0644 */
+int _ox_os_open_read(const char *path);
+long _ox_os_read(int fd, void *buf, size_t n);
+bool _ox_os_write_all(int fd, const void *buf, size_t n);
+void _ox_os_close(int fd);
+long _ox_os_gettid(void);
+long _ox_os_getpid(void);
+bool _ox_os_on_signal(int sig, void (*handler)(int));
 
 /* ---- diag.c: messages without allocating -------------------------------- */
 /* One line on stderr: "oxalloc: <what> <ptr in hex>" (ptr omitted if NULL). */
@@ -80,10 +89,16 @@ typedef enum {
   OX_OPT_HUGE_PAGES,     /* ask for transparent huge pages */
   /* empty segments kept at most while a program reuses them in cycles */
   OX_OPT_SEGMENT_CACHE_MAX,
+  OX_OPT_PROF,        /* heap profiling from the start (prof_*.c) */
+  OX_OPT_PROF_SAMPLE, /* mean bytes between samples */
+  OX_OPT_PROF_LEAKS,  /* leak report at exit */
+  OX_OPT_PROF_DUMP,   /* text: pprof file written at exit */
+  OX_OPT_PROF_SIGNAL, /* text: signal (number or name) that dumps the profile */
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);
 long _ox_option(ox_option_id id);
+const char *_ox_option_text(ox_option_id id); /* a text option's value, or NULL */
 bool _ox_initialized(void);
 
 /* ---- init.c ------------------------------------------------------------- */
@@ -112,7 +127,7 @@ void _ox_slots_purge(ox_slot_t *slots, int count, uint64_t now, bool force,
                      void (*drop)(ox_segment_t *));
 
 /* ---- page.c ------------------------------------------------------------- */
-void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
+void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls, size_t size);
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
@@ -147,6 +162,45 @@ void _ox_huge_free(ox_segment_t *seg);
 void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
 void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-class heap */
+
+/* ---- prof_sample.c: heap-profile sampling, on slow paths only ----------
+ * _ox_prof_on is read by the slow paths (never the fast paths); samples
+ * are recorded in prof_table.c with stacks from prof_stack.c. */
+extern _Atomic bool _ox_prof_on;      /* sampling now */
+extern bool _ox_prof_ever;            /* sampling was started once: reuse lists off */
+OX_INLINE bool _ox_prof_sampling(void) {
+  return atomic_load_explicit(&_ox_prof_on, memory_order_relaxed);
+}
+extern _Atomic size_t _ox_prof_nlive; /* live sampled blocks (any page or huge) */
+void _ox_prof_init(void);             /* at process init: OXALLOC_PROF* options */
+void _ox_prof_grant(ox_page_t *page); /* page->free is a fresh run for the fast path */
+void _ox_prof_take(ox_page_t *page, void *p, size_t size); /* a sampled pop */
+void _ox_prof_page_free(ox_page_t *page, const void *p);  /* owner frees in a sampled page */
+void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
+void _ox_prof_huge_free(const void *p);
+void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the request */
+void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
+bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
+void _ox_prof_forget_heap(ox_heap_t *heap); /* ox_heap_reset/destroy */
+
+/* ---- prof_table.c: the table of live sampled blocks --------------------- */
+bool _ox_prof_table_ready(void); /* map it if not yet done */
+ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key); /* fill, then set ready; NULL if full */
+ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key);
+void _ox_prof_sample_remove(ox_prof_sample_t *s);
+ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot, for readers */
+
+/* ---- prof_stack.c: call stacks, captured without allocating ------------- */
+bool _ox_prof_stacks_ready(void);
+uint32_t _ox_prof_stack_capture(void); /* the caller's stack, interned: its index */
+ox_prof_stack_t *_ox_prof_stacks(size_t *count);
+
+/* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */
+int _ox_prof_write_fd(int fd); /* gzip-compressed profile.proto; 0 or an errno */
+void _ox_prof_leak_report(void);
+long _ox_prof_rate(void);      /* mean bytes between samples now */
+void _ox_prof_set_rate(long bytes);
+void _ox_prof_poll_signal(void); /* a dump the signal asked for (prof_api.c) */
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);

@@ -131,14 +131,24 @@ static void page_extend(ox_page_t *page) {
   __atomic_store_n(&page->block_limit,
                    _ox_block_limit(page->block_magic, (uint32_t)bsize, page->capacity),
                    __ATOMIC_RELAXED);
+  if (_ox_prof_sampling()) _ox_prof_grant(page);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
 static bool page_refill(ox_page_t *page) {
   if (!page->free) {
-    page->free = page->local_free;
-    page->local_free = NULL;
+    if (OX_UNLIKELY(page->prof_held != NULL)) {
+      /* What profiling held back: its first block is a sampled one. */
+      page->free = page->prof_held;
+      page->prof_held = NULL;
+      page->prof_held_count = 0;
+      page->prof_take_sampled = 1;
+    } else {
+      page->free = page->local_free;
+      page->local_free = NULL;
+    }
     page->free_zero = 0;
+    if (page->free && _ox_prof_sampling()) _ox_prof_grant(page);
   }
   if (!page->free) page_extend(page);
   return page->free != NULL;
@@ -225,7 +235,15 @@ static void heap_maintenance(ox_heap_t *heap) {
 
 /* Reached when the class's current page has no free block (and, through
  * the empty heap, on a thread's first allocation). */
-OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
+/* The slow path's pop from a page it just refilled: the block may be the
+ * one profiling chose (see _ox_prof_grant). */
+static void *page_take(ox_page_t *page, size_t size) {
+  void *block = page_pop(page);
+  if (page->prof_take_sampled) _ox_prof_take(page, block, size);
+  return block;
+}
+
+OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls, size_t size) {
   if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
     heap = _ox_heap_for_thread();
     if (!heap) goto out_of_memory;
@@ -242,7 +260,7 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
     page = find_page(heap, cls);
     if (!page) goto out_of_memory;
   }
-  void *block = page_pop(page);
+  void *block = page_take(page, size);
   page_sync_live(heap, page);
   return block;
 out_of_memory:
@@ -269,8 +287,15 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
  * full list, or it became empty.  Its live count is settled first, also for
  * page_retire (a freed page must leave nothing counted). */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  /* A page with live sampled blocks sends every free here; the block
+   * just freed heads local_free. */
+  if (page->prof_live) _ox_prof_page_free(page, page->local_free);
   page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
+  if (page->prof_live) { /* still holds a sampled block, so it is not empty */
+    page->free_trigger = INT32_MAX;
+    return;
+  }
   if (page->used == 0) page_retire(heap, page);
 }
 
