@@ -29,7 +29,7 @@ OX_INLINE void *_ox_heap_alloc_class(ox_heap_t *heap, size_t size) {
   unsigned cls = _ox_size_class(size);
   ox_page_t *page = heap->direct[cls];
   ox_block_t *block = page->free;
-  if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls, size);
+  if (OX_UNLIKELY(block == NULL)) return _ox_alloc_slow(heap, cls);
   page->free = _ox_link_get(block);
   page->used++;
   _ox_mark_live(block);

@@ -127,7 +127,8 @@ void _ox_slots_purge(ox_slot_t *slots, int count, uint64_t now, bool force,
                      void (*drop)(ox_segment_t *));
 
 /* ---- page.c ------------------------------------------------------------- */
-void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls, size_t size);
+void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
+void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls); /* once profiling has run */
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
@@ -167,14 +168,14 @@ void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-cla
  * _ox_prof_on is read by the slow paths (never the fast paths); samples
  * are recorded in prof_table.c with stacks from prof_stack.c. */
 extern _Atomic bool _ox_prof_on;      /* sampling now */
-extern bool _ox_prof_ever;            /* sampling was started once: reuse lists off */
+extern bool _ox_prof_ever; /* sampling was started once: profiled slow path, reuse lists off */
 OX_INLINE bool _ox_prof_sampling(void) {
   return atomic_load_explicit(&_ox_prof_on, memory_order_relaxed);
 }
 extern _Atomic size_t _ox_prof_nlive; /* live sampled blocks (any page or huge) */
 void _ox_prof_init(void);             /* at process init: OXALLOC_PROF* options */
 void _ox_prof_grant(ox_page_t *page); /* page->free is a fresh run for the fast path */
-void _ox_prof_take(ox_page_t *page, void *p, size_t size); /* a sampled pop */
+void _ox_prof_take(ox_page_t *page, void *p); /* a sampled pop */
 void _ox_prof_page_free(ox_page_t *page, const void *p);  /* owner frees in a sampled page */
 void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
 void _ox_prof_huge_free(const void *p);

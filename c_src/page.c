@@ -103,8 +103,14 @@ static void secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_t n) {
 #endif
 }
 
+/* Heap profiling: the slow path below is built twice, with `prof` a
+ * constant.  Until profiling first starts, _ox_alloc_slow runs the copy
+ * without it, which is the code it had before the profiler existed; after
+ * that, the copy that charges each run of blocks handed to the fast path
+ * and serves the sampled blocks (prof_sample.c). */
+
 /* Link the next run of never-used blocks into the (empty) free list. */
-static void page_extend(ox_page_t *page) {
+OX_INLINE void page_extend(ox_page_t *page, bool prof) {
   uint32_t left = page->reserved - page->capacity;
   if (left == 0) return;
   size_t bsize = page->block_size;
@@ -131,26 +137,25 @@ static void page_extend(ox_page_t *page) {
   __atomic_store_n(&page->block_limit,
                    _ox_block_limit(page->block_magic, (uint32_t)bsize, page->capacity),
                    __ATOMIC_RELAXED);
-  if (_ox_prof_sampling()) _ox_prof_grant(page);
+  if (prof && _ox_prof_sampling()) _ox_prof_grant(page);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
-static bool page_refill(ox_page_t *page) {
+OX_INLINE bool page_refill(ox_page_t *page, bool prof) {
   if (!page->free) {
-    if (OX_UNLIKELY(page->prof_held != NULL)) {
+    if (prof && page->prof_held != NULL) {
       /* What profiling held back: its first block is a sampled one. */
       page->free = page->prof_held;
       page->prof_held = NULL;
-      page->prof_held_count = 0;
       page->prof_take_sampled = 1;
     } else {
       page->free = page->local_free;
       page->local_free = NULL;
     }
     page->free_zero = 0;
-    if (page->free && _ox_prof_sampling()) _ox_prof_grant(page);
+    if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page);
   }
-  if (!page->free) page_extend(page);
+  if (!page->free) page_extend(page, prof);
   return page->free != NULL;
 }
 
@@ -184,13 +189,13 @@ void _ox_heap_sync_live(ox_heap_t *heap) {
 
 /* ---- the slow path --------------------------------------------------------- */
 
-static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
+OX_INLINE ox_page_t *find_page(ox_heap_t *heap, unsigned cls, bool prof) {
   ox_page_queue_t *q = &heap->queue[cls];
   ox_page_t *page = q->first;
   while (page) {
     ox_page_t *next = page->next;
     page_sync_live(heap, page);
-    if (page_refill(page)) {
+    if (page_refill(page, prof)) {
       if (page != q->first) {
         queue_unlink(q, page);
         queue_push_front(q, page);
@@ -203,7 +208,7 @@ static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
   }
   page = _ox_segment_page_alloc(heap, cls);
   if (!page) return NULL;
-  page_extend(page);
+  page_extend(page, prof);
   queue_push_front(q, page);
   queue_sync_direct(heap, cls);
   return page;
@@ -218,7 +223,7 @@ static ox_page_t *first_page_ready(ox_heap_t *heap, unsigned cls) {
   return first;
 }
 
-static void heap_maintenance(ox_heap_t *heap) {
+OX_INLINE void heap_maintenance(ox_heap_t *heap) {
   _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
   if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
@@ -233,17 +238,15 @@ static void heap_maintenance(ox_heap_t *heap) {
   _ox_huge_cache_purge(now, false);
 }
 
-/* Reached when the class's current page has no free block (and, through
- * the empty heap, on a thread's first allocation). */
 /* The slow path's pop from a page it just refilled: the block may be the
  * one profiling chose (see _ox_prof_grant). */
-static void *page_take(ox_page_t *page, size_t size) {
+OX_INLINE void *page_take(ox_page_t *page, bool prof) {
   void *block = page_pop(page);
-  if (page->prof_take_sampled) _ox_prof_take(page, block, size);
+  if (prof && page->prof_take_sampled) _ox_prof_take(page, block);
   return block;
 }
 
-OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls, size_t size) {
+OX_INLINE void *alloc_slow(ox_heap_t *heap, unsigned cls, bool prof) {
   if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
     heap = _ox_heap_for_thread();
     if (!heap) goto out_of_memory;
@@ -257,15 +260,26 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls, size_t size) {
   page = first_page_ready(heap, cls);
   if (!page) {
     heap_maintenance(heap);
-    page = find_page(heap, cls);
+    page = find_page(heap, cls, prof);
     if (!page) goto out_of_memory;
   }
-  void *block = page_take(page, size);
+  void *block = page_take(page, prof);
   page_sync_live(heap, page);
   return block;
 out_of_memory:
   errno = ENOMEM;
   return NULL;
+}
+
+OX_NOINLINE void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls) {
+  return alloc_slow(heap, cls, true);
+}
+
+/* Reached when the class's current page has no free block (and, through
+ * the empty heap, on a thread's first allocation). */
+OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
+  if (OX_UNLIKELY(_ox_prof_ever)) return _ox_alloc_slow_profiled(heap, cls);
+  return alloc_slow(heap, cls, false);
 }
 
 /* ---- after a free ---------------------------------------------------------- */

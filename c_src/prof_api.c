@@ -51,6 +51,22 @@ OX_PUBLIC int ox_prof_dump(const char *path) {
   return err;
 }
 
+/* `in` with each "%p" replaced by the process id (a program under
+ * LD_PRELOAD may start others, which inherit the variable). */
+static const char *expand_path(const char *in, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *in && n + 24 < cap; in++) {
+    if (in[0] == '%' && in[1] == 'p') {
+      n = _ox_fmt_dec(out, n, cap, (uintptr_t)_ox_os_getpid());
+      in++;
+    } else {
+      out[n++] = *in;
+    }
+  }
+  out[n] = 0;
+  return out;
+}
+
 /* ---- the dump on a signal --------------------------------------------------- */
 
 static void on_signal(int sig) {
@@ -66,8 +82,9 @@ void _ox_prof_poll_signal(void) {
   char path[4096];
   size_t len;
   const char *prefix = _ox_option_text(OX_OPT_PROF_DUMP);
+  char expanded[4096];
   if (prefix) {
-    len = _ox_fmt_str(path, 0, sizeof path, prefix);
+    len = _ox_fmt_str(path, 0, sizeof path, expand_path(prefix, expanded, sizeof expanded));
   } else {
     len = _ox_fmt_str(path, 0, sizeof path, "oxalloc.");
     len = _ox_fmt_dec(path, len, sizeof path, (uintptr_t)_ox_os_getpid());
@@ -113,6 +130,7 @@ void _ox_prof_init(void) {
 __attribute__((destructor)) static void prof_at_exit(void) {
   if (!_ox_initialized() || !_ox_prof_ever) return;
   const char *path = _ox_option_text(OX_OPT_PROF_DUMP);
-  if (path && ox_prof_dump(path) != 0) _ox_warn("could not write the heap profile at exit", NULL);
+  char expanded[4096];
+  if (path && ox_prof_dump(expand_path(path, expanded, sizeof expanded)) != 0) _ox_warn("could not write the heap profile at exit", NULL);
   if (_ox_option(OX_OPT_PROF_LEAKS)) _ox_prof_leak_report();
 }

@@ -404,7 +404,7 @@ int _ox_prof_write_fd(int fd) {
   while (locs.cap < 2 * frames) locs.cap *= 2;
   locs.addr = _ox_os_map(locs.cap * sizeof(uintptr_t));
   writer_t w = {0};
-  if (ms.m && locs.addr && stacks) {
+  if (ms.m && locs.addr) {
     read_maps(&ms);
     dl_iterate_phdr(note_build_id, &ms);
     build(&w, &ms, &locs);

@@ -168,9 +168,11 @@ void _ox_prof_grant(ox_page_t *page) {
   }
 }
 
-void _ox_prof_take(ox_page_t *page, void *p, size_t size) {
+/* The size recorded is the block's (as jemalloc's profiles do); the
+ * generic path puts the request in its place (_ox_prof_layout). */
+void _ox_prof_take(ox_page_t *page, void *p) {
   page->prof_take_sampled = 0;
-  if (record(p, size, OX_MIN_ALIGN, page->block_size)) page_mark(page);
+  if (record(p, page->block_size, OX_MIN_ALIGN, page->block_size)) page_mark(page);
 }
 
 void _ox_prof_page_free(ox_page_t *page, const void *p) {

@@ -19,6 +19,7 @@
  * whose function is an allocation entry point of oxalloc is dropped, so
  * the first frame kept is the program's caller of malloc / rust_alloc.
  */
+#include <link.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unwind.h>
@@ -33,7 +34,14 @@
 
 static _Atomic(ox_prof_stack_t *) stacks;
 
+static void entry_points_init(void);
+static int find_own_code(struct dl_phdr_info *info, size_t size, void *arg);
+
+/* Called by ox_prof_start before sampling is switched on (which publishes
+ * what is set here to the sampling threads). */
 bool _ox_prof_stacks_ready(void) {
+  static atomic_flag entries_done = ATOMIC_FLAG_INIT;
+  if (!atomic_flag_test_and_set(&entries_done)) entry_points_init();
   if (atomic_load_explicit(&stacks, memory_order_acquire)) return true;
   ox_prof_stack_t *t = _ox_os_map(STACK_SLOTS * sizeof(ox_prof_stack_t));
   if (!t) return false;
@@ -84,7 +92,7 @@ static size_t entry_count;
 
 static void entry_points_init(void) {
   const any_fn fns[] = {
-      FN(_ox_alloc_slow),    FN(_ox_alloc_raw),    FN(_ox_alloc_in),
+      FN(_ox_alloc_slow),    FN(_ox_alloc_slow_profiled), FN(_ox_alloc_raw),    FN(_ox_alloc_in),
       FN(_ox_alloc_generic), FN(_ox_realloc),      FN(_ox_huge_alloc),
       FN(_ox_huge_realloc),  FN(ox_malloc),        FN(ox_calloc),
       FN(ox_realloc),        FN(ox_aligned_alloc), FN(ox_heap_malloc),
@@ -105,6 +113,31 @@ static void entry_points_init(void) {
   for (size_t i = 0; i < sizeof fns / sizeof fns[0] && n < 64; i++)
     if (fns[i]) entry_points[n++] = (uintptr_t)fns[i];
   entry_count = n;
+  int index = 0;
+  dl_iterate_phdr(find_own_code, &index);
+}
+
+/* When oxalloc is a shared library (LD_PRELOAD, -loxalloc), its code is
+ * that object's executable segment, and every frame there is its own:
+ * this catches the frames of internal functions that a tail call left as
+ * the outermost allocator frame.  Linked statically, the range stays
+ * empty and the entry points alone decide. */
+static uintptr_t own_lo, own_hi;
+
+static int find_own_code(struct dl_phdr_info *info, size_t size, void *arg) {
+  (void)size;
+  int *index = arg;
+  uintptr_t me = (uintptr_t)FN(_ox_prof_stack_capture);
+  for (int i = 0; i < info->dlpi_phnum; i++) {
+    const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+    if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+    if (me < lo || me >= hi) continue;
+    if (*index > 0) own_lo = lo, own_hi = hi; /* index 0 is the program itself */
+    return 1;
+  }
+  (*index)++;
+  return 0;
 }
 
 static bool is_entry_point(uintptr_t fn_start) {
@@ -166,16 +199,12 @@ static uint32_t intern(const uintptr_t *f, uint32_t depth) {
 }
 
 uint32_t _ox_prof_stack_capture(void) {
-  static _Atomic int entries_ready;
-  if (!atomic_load_explicit(&entries_ready, memory_order_acquire)) {
-    entry_points_init(); /* idempotent: threads racing here compute the same */
-    atomic_store_explicit(&entries_ready, 1, memory_order_release);
-  }
   trace_t t;
   t.n = 0;
   _Unwind_Backtrace(on_frame, &t);
   int first = 0;
-  for (int i = 0; i < t.n; i++)
+  while (first < t.n && t.ip[first] >= own_lo && t.ip[first] < own_hi) first++;
+  for (int i = first; i < t.n; i++)
     if (is_entry_point(t.fn[i])) first = i + 1;
   uintptr_t frames[OX_PROF_MAX_FRAMES];
   uint32_t depth = 0;

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #define N 40000
-static void *keep[2 * N];
+void *keep[2 * N]; /* global: the compiler may not drop the allocations */
 
 __attribute__((noinline)) void *alloc_three_quarters(size_t n) { return malloc(n); }
 __attribute__((noinline)) void *alloc_one_quarter(size_t n) { return malloc(n); }
@@ -16,9 +16,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < N; i++) {
     keep[k++] = alloc_three_quarters(3 * 1000);
     keep[k++] = alloc_one_quarter(1000);
+    memset(keep[k - 2], 1, 16);
     memset(keep[k - 1], 1, 16);
   }
   if (do_free)
     for (size_t i = 0; i < k; i++) free(keep[i]);
-  return 0;
+  return keep[N / 2] == NULL;
 }
