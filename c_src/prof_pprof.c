@@ -191,10 +191,31 @@ static void read_maps(mappings_t *ms) {
   _ox_os_close(fd);
 }
 
+/* Each loaded object's executable segment narrows the mapping that holds
+ * it to the segment itself (start, limit and file offset of the segment):
+ * where a segment's file offset and address differ by more than their
+ * page offset (lld and newer ld layouts), pprof finds the segment of a
+ * page-granular mapping ambiguous and symbolises a page off. */
+static void narrow_to_segments(mappings_t *ms, struct dl_phdr_info *info) {
+  for (int j = 0; j < info->dlpi_phnum; j++) {
+    const ElfW(Phdr) *load = &info->dlpi_phdr[j];
+    if (load->p_type != PT_LOAD || !(load->p_flags & PF_X)) continue;
+    uintptr_t lo = info->dlpi_addr + load->p_vaddr, hi = lo + load->p_memsz;
+    for (size_t k = 0; k < ms->n; k++) {
+      mapping_t *m = &ms->m[k];
+      if (lo < m->start || lo >= m->limit || m->offset > load->p_offset) continue;
+      m->start = lo;
+      if (hi < m->limit) m->limit = hi;
+      m->offset = load->p_offset;
+    }
+  }
+}
+
 /* The GNU build id of each loaded object, put on its mappings. */
 static int note_build_id(struct dl_phdr_info *info, size_t size, void *arg) {
   (void)size;
   mappings_t *ms = arg;
+  narrow_to_segments(ms, info);
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_NOTE) continue;
