@@ -1,4 +1,4 @@
-//! `oxalloc::prof` (issue 14): a Rust program with oxalloc as its global
+//! `oxalloc::prof`: a Rust program with oxalloc as its global
 //! allocator profiles itself, and the profile says where its live bytes
 //! came from: 3/4 of them from one function, 1/4 from another.  The bytes
 //! are checked by decoding nothing but the gzip header here; the split is

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/prof/run.sh BUILD OUT - the heap profiler's suite (issue 14): the
+# tests/prof/run.sh BUILD OUT - the heap profiler's suite: the
 # profiles oxalloc writes are read back with the real `go tool pprof`
 # (Debian's golang-go), which also symbolises them from their mappings.
 # About 30 s on the 2-core machine.  Ends with "N passed, N failed".

@@ -1,4 +1,4 @@
-# tests/prof/suite.mk - `make test-prof` (issue 14): the heap profiler's
+# tests/prof/suite.mk - `make test-prof`: the heap profiler's
 # profiles checked with the real `go tool pprof` (golang-go), the leak
 # report, the signal dump, the C API scenarios.  About 30 s.
 
