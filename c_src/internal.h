@@ -167,25 +167,25 @@ void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-cla
 /* ---- prof_sample.c: heap-profile sampling, on slow paths only ----------
  * _ox_prof_on is read by the slow paths (never the fast paths); samples
  * are recorded in prof_table.c with stacks from prof_stack.c. */
-extern _Atomic bool _ox_prof_on;      /* sampling now */
+extern _Atomic bool _ox_prof_on; /* sampling now */
 extern bool _ox_prof_ever; /* sampling was started once: profiled slow path, reuse lists off */
 OX_INLINE bool _ox_prof_sampling(void) {
   return atomic_load_explicit(&_ox_prof_on, memory_order_relaxed);
 }
-extern _Atomic size_t _ox_prof_nlive; /* live sampled blocks (any page or huge) */
-void _ox_prof_init(void);             /* at process init: OXALLOC_PROF* options */
-void _ox_prof_grant(ox_page_t *page); /* page->free is a fresh run for the fast path */
+extern _Atomic size_t _ox_prof_nlive;         /* live sampled blocks (any page or huge) */
+void _ox_prof_init(void);                     /* at process init: OXALLOC_PROF* options */
+void _ox_prof_grant(ox_page_t *page);         /* page->free is a fresh run for the fast path */
 void _ox_prof_take(ox_page_t *page, void *p); /* a sampled pop */
-void _ox_prof_page_free(ox_page_t *page, const void *p);  /* owner frees in a sampled page */
+void _ox_prof_page_free(ox_page_t *page, const void *p); /* owner frees in a sampled page */
 void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
 void _ox_prof_huge_free(const void *p);
 void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the request */
 void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
 bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
-void _ox_prof_forget_heap(ox_heap_t *heap); /* ox_heap_reset/destroy */
+void _ox_prof_forget_heap(ox_heap_t *heap);      /* ox_heap_reset/destroy */
 
 /* ---- prof_table.c: the table of live sampled blocks --------------------- */
-bool _ox_prof_table_ready(void); /* map it if not yet done */
+bool _ox_prof_table_ready(void);                      /* map it if not yet done */
 ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key); /* fill, then set ready; NULL if full */
 ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key);
 void _ox_prof_sample_remove(ox_prof_sample_t *s);
@@ -199,7 +199,7 @@ ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 /* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */
 int _ox_prof_write_fd(int fd); /* gzip-compressed profile.proto; 0 or an errno */
 void _ox_prof_leak_report(void);
-long _ox_prof_rate(void);      /* mean bytes between samples now */
+long _ox_prof_rate(void); /* mean bytes between samples now */
 void _ox_prof_set_rate(long bytes);
 void _ox_prof_poll_signal(void); /* a dump the signal asked for (prof_api.c) */
 

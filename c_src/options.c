@@ -44,7 +44,10 @@ typedef struct {
 #define OPTION(name, dv, lo, hi, text)                                                             \
   { .env = ENV_PREFIX name, .value = (dv), .def = (dv), .min = (lo), .max = (hi), .doc = (text) }
 #define TEXT_OPTION(name, text)                                                                    \
-  { .env = ENV_PREFIX name, .value = 0, .def = 0, .min = 0, .max = 1, .doc = (text), .is_text = true }
+  {                                                                                                \
+    .env = ENV_PREFIX name, .value = 0, .def = 0, .min = 0, .max = 1, .doc = (text),               \
+    .is_text = true                                                                                \
+  }
 #ifndef OX_DEFAULT_PROF_SAMPLE
 #define OX_DEFAULT_PROF_SAMPLE (512 * 1024)
 #endif
@@ -64,13 +67,16 @@ static ox_option_t options[OX_OPT_COUNT] = {
     [OX_OPT_EAGER_COMMIT] =
         OPTION("EAGER_COMMIT", 0, 0, 1, "populate segments when mapped instead of on first touch"),
     [OX_OPT_HUGE_PAGES] = OPTION("HUGE_PAGES", 0, 0, 1, "ask for transparent huge pages"),
-    [OX_OPT_PROF] = OPTION("PROF", 0, 0, 1, "sample allocations for the heap profile from the start"),
+    [OX_OPT_PROF] =
+        OPTION("PROF", 0, 0, 1, "sample allocations for the heap profile from the start"),
     [OX_OPT_PROF_SAMPLE] = OPTION("PROF_SAMPLE", OX_DEFAULT_PROF_SAMPLE, 1, 1L << 40,
                                   "mean bytes between two heap-profile samples"),
     [OX_OPT_PROF_LEAKS] =
         OPTION("PROF_LEAKS", 0, 0, 1, "report the sampled blocks still live at exit on stderr"),
-    [OX_OPT_PROF_DUMP] = TEXT_OPTION("PROF_DUMP", "write the heap profile (pprof) to this path at exit"),
-    [OX_OPT_PROF_SIGNAL] = TEXT_OPTION("PROF_SIGNAL", "dump the heap profile when this signal arrives"),
+    [OX_OPT_PROF_DUMP] =
+        TEXT_OPTION("PROF_DUMP", "write the heap profile (pprof) to this path at exit"),
+    [OX_OPT_PROF_SIGNAL] =
+        TEXT_OPTION("PROF_SIGNAL", "dump the heap profile when this signal arrives"),
 };
 
 static bool parse_long(const char *s, long *out) {

@@ -93,15 +93,16 @@ void _ox_prof_poll_signal(void) {
   len = _ox_fmt_dec(path, len, sizeof path, n);
   if (!prefix) len = _ox_fmt_str(path, len, sizeof path, ".pb.gz");
   (void)len;
-  if (ox_prof_dump(path) != 0) _ox_warn("could not write the heap profile asked for by signal", NULL);
+  if (ox_prof_dump(path) != 0)
+    _ox_warn("could not write the heap profile asked for by signal", NULL);
 }
 
 static int signal_number(const char *s) {
   static const struct {
     const char *name;
     int sig;
-  } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"PROF", SIGPROF}, {"HUP", SIGHUP},
-               {"URG", SIGURG},   {"WINCH", SIGWINCH}};
+  } names[] = {{"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"PROF", SIGPROF},
+               {"HUP", SIGHUP},   {"URG", SIGURG},   {"WINCH", SIGWINCH}};
   if (s[0] == 'S' && s[1] == 'I' && s[2] == 'G') s += 3;
   if (*s >= '0' && *s <= '9') {
     int v = 0;
@@ -131,6 +132,7 @@ __attribute__((destructor)) static void prof_at_exit(void) {
   if (!_ox_initialized() || !_ox_prof_ever) return;
   const char *path = _ox_option_text(OX_OPT_PROF_DUMP);
   char expanded[4096];
-  if (path && ox_prof_dump(expand_path(path, expanded, sizeof expanded)) != 0) _ox_warn("could not write the heap profile at exit", NULL);
+  if (path && ox_prof_dump(expand_path(path, expanded, sizeof expanded)) != 0)
+    _ox_warn("could not write the heap profile at exit", NULL);
   if (_ox_option(OX_OPT_PROF_LEAKS)) _ox_prof_leak_report();
 }

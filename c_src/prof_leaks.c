@@ -100,7 +100,8 @@ void _ox_prof_leak_report(void) {
     n = _ox_fmt_dec(line, n, sizeof line, gr->blocks);
     n = _ox_fmt_str(line, n, sizeof line, " blocks (");
     n = _ox_fmt_dec(line, n, sizeof line, gr->samples);
-    n = _ox_fmt_str(line, n, sizeof line, gr->samples == 1 ? " sample) from:\n" : " samples) from:\n");
+    n = _ox_fmt_str(line, n, sizeof line,
+                    gr->samples == 1 ? " sample) from:\n" : " samples) from:\n");
     out(line, n);
     const ox_prof_stack_t *st = &stacks[order[k]];
     if (st->depth == 0) out("    (stack unknown)\n", 20);

@@ -74,7 +74,9 @@ static void put_varint(buf_t *b, uint64_t v) {
   buf_put(b, tmp, n);
 }
 
-static void put_key(buf_t *b, unsigned field, unsigned wire) { put_varint(b, (uint64_t)field << 3 | wire); }
+static void put_key(buf_t *b, unsigned field, unsigned wire) {
+  put_varint(b, (uint64_t)field << 3 | wire);
+}
 
 static void put_uint(buf_t *b, unsigned field, uint64_t v) {
   put_key(b, field, 0);
@@ -96,8 +98,15 @@ static void put_message(buf_t *b, unsigned field, buf_t *inner) {
 
 /* Profile fields. */
 enum {
-  P_SAMPLE_TYPE = 1, P_SAMPLE = 2, P_MAPPING = 3, P_LOCATION = 4, P_STRING = 6,
-  P_PERIOD_TYPE = 11, P_PERIOD = 12, P_COMMENT = 13, P_DEFAULT_TYPE = 14
+  P_SAMPLE_TYPE = 1,
+  P_SAMPLE = 2,
+  P_MAPPING = 3,
+  P_LOCATION = 4,
+  P_STRING = 6,
+  P_PERIOD_TYPE = 11,
+  P_PERIOD = 12,
+  P_COMMENT = 13,
+  P_DEFAULT_TYPE = 14
 };
 
 typedef struct {
@@ -355,7 +364,8 @@ static void build(writer_t *w, mappings_t *ms, locations_t *locs) {
     uint32_t si = s->stack < nstacks ? s->stack : 0;
     ids.len = 0;
     add_stack(w, &ids, &stacks[si], locs, ms);
-    int64_t values[4] = {0, 0, (int64_t)(s->weight + 0.5), (int64_t)(s->weight * (double)s->size + 0.5)};
+    int64_t values[4] = {0, 0, (int64_t)(s->weight + 0.5),
+                         (int64_t)(s->weight * (double)s->size + 0.5)};
     add_sample(w, &ids, values);
     add_label(w, l_bytes, (int64_t)s->size, l_bytes);
     add_label(w, l_align, (int64_t)s->align, 0);

@@ -70,10 +70,8 @@ extern void *_ZnwmRKSt9nothrow_t(size_t, const void *) __attribute__((weak));
 extern void *_ZnamRKSt9nothrow_t(size_t, const void *) __attribute__((weak));
 extern void *_ZnwmSt11align_val_t(size_t, size_t) __attribute__((weak));
 extern void *_ZnamSt11align_val_t(size_t, size_t) __attribute__((weak));
-extern void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *)
-    __attribute__((weak));
-extern void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *)
-    __attribute__((weak));
+extern void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *) __attribute__((weak));
+extern void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t, size_t, const void *) __attribute__((weak));
 extern void *reallocarray(void *, size_t, size_t) __attribute__((weak));
 extern void *memalign(size_t, size_t) __attribute__((weak));
 extern void *valloc(size_t) __attribute__((weak));
@@ -92,21 +90,46 @@ static size_t entry_count;
 
 static void entry_points_init(void) {
   const any_fn fns[] = {
-      FN(_ox_alloc_slow),    FN(_ox_alloc_slow_profiled), FN(_ox_alloc_raw),    FN(_ox_alloc_in),
-      FN(_ox_alloc_generic), FN(_ox_realloc),      FN(_ox_huge_alloc),
-      FN(_ox_huge_realloc),  FN(ox_malloc),        FN(ox_calloc),
-      FN(ox_realloc),        FN(ox_aligned_alloc), FN(ox_heap_malloc),
-      FN(ox_heap_alloc_aligned), FN(rust_alloc),   FN(rust_alloc_zeroed),
-      FN(rust_realloc),      FN(malloc),           FN(calloc),
-      FN(realloc),           FN(posix_memalign),   FN(aligned_alloc),
-      FN(reallocarray),      FN(memalign),         FN(valloc),
-      FN(pvalloc),           FN(__libc_malloc),    FN(__libc_calloc),
-      FN(__libc_realloc),    FN(__libc_memalign),  FN(_Znwm),
-      FN(_Znam),             FN(_ZnwmRKSt9nothrow_t), FN(_ZnamRKSt9nothrow_t),
-      FN(_ZnwmSt11align_val_t), FN(_ZnamSt11align_val_t),
-      FN(_ZnwmSt11align_val_tRKSt9nothrow_t), FN(_ZnamSt11align_val_tRKSt9nothrow_t),
+    FN(_ox_alloc_slow),
+    FN(_ox_alloc_slow_profiled),
+    FN(_ox_alloc_raw),
+    FN(_ox_alloc_in),
+    FN(_ox_alloc_generic),
+    FN(_ox_realloc),
+    FN(_ox_huge_alloc),
+    FN(_ox_huge_realloc),
+    FN(ox_malloc),
+    FN(ox_calloc),
+    FN(ox_realloc),
+    FN(ox_aligned_alloc),
+    FN(ox_heap_malloc),
+    FN(ox_heap_alloc_aligned),
+    FN(rust_alloc),
+    FN(rust_alloc_zeroed),
+    FN(rust_realloc),
+    FN(malloc),
+    FN(calloc),
+    FN(realloc),
+    FN(posix_memalign),
+    FN(aligned_alloc),
+    FN(reallocarray),
+    FN(memalign),
+    FN(valloc),
+    FN(pvalloc),
+    FN(__libc_malloc),
+    FN(__libc_calloc),
+    FN(__libc_realloc),
+    FN(__libc_memalign),
+    FN(_Znwm),
+    FN(_Znam),
+    FN(_ZnwmRKSt9nothrow_t),
+    FN(_ZnamRKSt9nothrow_t),
+    FN(_ZnwmSt11align_val_t),
+    FN(_ZnamSt11align_val_t),
+    FN(_ZnwmSt11align_val_tRKSt9nothrow_t),
+    FN(_ZnamSt11align_val_tRKSt9nothrow_t),
 #if OX_CHECKED
-      FN(_ox_checked_alloc),
+    FN(_ox_checked_alloc),
 #endif
   };
   size_t n = 0;

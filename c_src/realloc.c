@@ -17,7 +17,8 @@ static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 /* A huge block may move (or be copied and freed) in _ox_huge_realloc,
  * whose free would drop its sample: the sample is taken off first and put
  * on whatever block results. */
-static __attribute__((unused)) void *huge_realloc_profiled(ox_segment_t *seg, void *p, size_t new_size) {
+static __attribute__((unused)) void *huge_realloc_profiled(ox_segment_t *seg, void *p,
+                                                           size_t new_size) {
   void *parked = (uint8_t *)p + 1; /* no block starts at an odd address */
   bool sampled = _ox_prof_rekey(p, parked);
   void *q = _ox_huge_realloc(seg, new_size);

@@ -111,7 +111,7 @@ typedef struct ox_page_s {
    * first block is that sampled one.  While prof_live > 0 the page's
    * free_trigger sends every free to the slow path, which looks for it. */
   ox_block_t *prof_held;
-  uint16_t prof_live;       /* live sampled blocks of the page */
+  uint16_t prof_live;        /* live sampled blocks of the page */
   uint8_t prof_take_sampled; /* the slow path's next pop is a sampled block */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
@@ -219,8 +219,8 @@ typedef struct {
   _Atomic uint64_t hash; /* 0: empty slot */
   _Atomic uint32_t ready;
   uint32_t depth;
-  _Atomic uint64_t alloc_objects_fx; /* sampled allocations scaled by 1/P, x OX_PROF_FX */
-  _Atomic uint64_t alloc_bytes;      /* their requested bytes scaled by 1/P */
+  _Atomic uint64_t alloc_objects_fx;    /* sampled allocations scaled by 1/P, x OX_PROF_FX */
+  _Atomic uint64_t alloc_bytes;         /* their requested bytes scaled by 1/P */
   uintptr_t frames[OX_PROF_MAX_FRAMES]; /* return addresses - 1, innermost first */
 } ox_prof_stack_t;
 
@@ -228,12 +228,12 @@ typedef struct {
 typedef struct {
   _Atomic uintptr_t key; /* the block's address; 0: empty, 1: removed */
   _Atomic uint32_t ready;
-  uint32_t stack;  /* index in the stack table (0: unknown) */
-  uint64_t size;   /* requested bytes */
-  uint64_t align;  /* requested alignment */
-  double weight;   /* 1 / probability that the block was sampled */
-  int32_t tid;     /* the allocating thread */
-  uint8_t moved;   /* realloc moved it away: left for the old block's free */
+  uint32_t stack; /* index in the stack table (0: unknown) */
+  uint64_t size;  /* requested bytes */
+  uint64_t align; /* requested alignment */
+  double weight;  /* 1 / probability that the block was sampled */
+  int32_t tid;    /* the allocating thread */
+  uint8_t moved;  /* realloc moved it away: left for the old block's free */
 } ox_prof_sample_t;
 
 #endif /* OX_TYPES_H */
