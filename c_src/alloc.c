@@ -37,11 +37,13 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
     }
     void *p = _ox_heap_alloc_class(heap, rounded);
     if (p && zero) zero_class_block(heap, p, size);
+    if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_layout(p, size, align);
     return p;
   }
   void *p = _ox_huge_alloc(size, align, zero);
   if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
     _ox_huge_attach(heap, p);
+  if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_huge_alloc(p, size, align);
   return p;
 }
 

@@ -40,8 +40,7 @@ static _Atomic(ox_heap_t *) all_heaps;
 enum { KEY_NONE, KEY_CREATING, KEY_READY, KEY_FAILED };
 static pthread_key_t exit_key;
 static _Atomic int exit_key_state;
-extern int __cxa_thread_atexit_impl(void (*fn)(void *), void *arg, void *dso)
-    __attribute__((weak));
+extern int __cxa_thread_atexit_impl(void (*fn)(void *), void *arg, void *dso) __attribute__((weak));
 extern void *__dso_handle __attribute__((weak));
 
 static void heap_thread_exit(void *arg);

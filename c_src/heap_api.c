@@ -31,6 +31,7 @@ OX_PUBLIC void *ox_heap_alloc_aligned(ox_heap_t *heap, size_t size, size_t align
 OX_PUBLIC void ox_heap_free(void *ptr) { _ox_free(ptr); }
 
 static void release_contents(ox_heap_t *heap) {
+  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed)) _ox_prof_forget_heap(heap);
   _ox_segment_release_all(heap);
   _ox_huge_release_arena(heap);
   _ox_heap_clear(heap);

@@ -496,7 +496,9 @@ void _ox_huge_cache_purge(uint64_t now, bool force) {
   _ox_slots_purge(huge_cache, HUGE_CACHE_SLOTS, now, force, huge_cache_drop);
 }
 
-size_t _ox_huge_cache_bytes(void) { return atomic_load_explicit(&huge_cached_bytes, memory_order_relaxed); }
+size_t _ox_huge_cache_bytes(void) {
+  return atomic_load_explicit(&huge_cached_bytes, memory_order_relaxed);
+}
 
 /* ---- the huge API ----------------------------------------------------------- */
 
@@ -570,6 +572,8 @@ void _ox_huge_release_arena(ox_heap_t *arena) {
 }
 
 void _ox_huge_free(ox_segment_t *seg) {
+  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+    _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
   if (seg->arena) huge_detach(seg);
   seg->pages_used = 0; /* not live: a second free is refused */
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);

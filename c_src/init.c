@@ -46,6 +46,7 @@ void _ox_process_init(void) {
 #endif
     _ox_options_init();
     _ox_segment_map_ready();
+    _ox_prof_init(); /* OXALLOC_PROF*: may start sampling */
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
     return;
   }

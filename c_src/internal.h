@@ -22,8 +22,8 @@ typedef enum {
   OX_STAT_HUGE_BLOCKS,
   OX_STAT_HUGE_BYTES,
   OX_STAT_THREADS,
-  OX_STAT_PENDING_PURGE,  /* free pages of heaps' segments not purged yet */
-  OX_STAT_CACHED_SEGMENT, /* resident bytes of the empty-segment cache */
+  OX_STAT_PENDING_PURGE,   /* free pages of heaps' segments not purged yet */
+  OX_STAT_CACHED_SEGMENT,  /* resident bytes of the empty-segment cache */
   OX_STAT_HUGE_BLOCKS_MAX, /* peaks of HUGE_BLOCKS/HUGE_BYTES (malloc_stats) */
   OX_STAT_HUGE_BYTES_MAX,
   OX_STAT_COUNT
@@ -61,6 +61,15 @@ uint64_t _ox_os_now_ms(void);
 void _ox_os_write_stderr(const char *s, size_t n);
 _Noreturn void _ox_os_abort(void);
 const char *_ox_os_getenv(const char *name);
+/* Files and signals for the profiler's output (prof_*.c): -1/false on failure. */
+int _ox_os_open_write(const char *path); /* create or truncate, 0644 */
+int _ox_os_open_read(const char *path);
+long _ox_os_read(int fd, void *buf, size_t n);
+bool _ox_os_write_all(int fd, const void *buf, size_t n);
+void _ox_os_close(int fd);
+long _ox_os_gettid(void);
+long _ox_os_getpid(void);
+bool _ox_os_on_signal(int sig, void (*handler)(int));
 
 /* ---- diag.c: messages without allocating -------------------------------- */
 /* One line on stderr: "oxalloc: <what> <ptr in hex>" (ptr omitted if NULL). */
@@ -82,11 +91,17 @@ typedef enum {
   OX_OPT_HUGE_PAGES,     /* ask for transparent huge pages */
   /* empty segments kept at most while a program reuses them in cycles */
   OX_OPT_SEGMENT_CACHE_MAX,
-  OX_OPT_BACKGROUND, /* a background thread purges on the delay */
+  OX_OPT_PROF,        /* heap profiling from the start (prof_*.c) */
+  OX_OPT_PROF_SAMPLE, /* mean bytes between samples */
+  OX_OPT_PROF_LEAKS,  /* leak report at exit */
+  OX_OPT_PROF_DUMP,   /* text: pprof file written at exit */
+  OX_OPT_PROF_SIGNAL, /* text: signal (number or name) that dumps the profile */
+  OX_OPT_BACKGROUND,  /* a background thread purges on the delay */
   OX_OPT_COUNT
 } ox_option_id;
 void _ox_options_init(void);
 long _ox_option(ox_option_id id);
+const char *_ox_option_text(ox_option_id id); /* a text option's value, or NULL */
 bool _ox_initialized(void);
 
 /* ---- init.c ------------------------------------------------------------- */
@@ -118,6 +133,7 @@ void _ox_slots_purge(ox_slot_t *slots, int count, uint64_t now, bool force,
 
 /* ---- page.c ------------------------------------------------------------- */
 void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
+void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls); /* once profiling has run */
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
@@ -147,9 +163,9 @@ OX_INLINE void _ox_heap_leave(ox_heap_t *heap) {
 OX_INLINE bool _ox_heap_unowned(ox_heap_t *heap) {
   return atomic_load_explicit(&heap->owner, memory_order_relaxed) == NULL;
 }
-ox_heap_t *_ox_heap_borrow(void);       /* an abandoned (or new) heap, claimed */
+ox_heap_t *_ox_heap_borrow(void);         /* an abandoned (or new) heap, claimed */
 void _ox_heap_give_back(ox_heap_t *heap); /* ... and abandoned again */
-void _ox_heaps_after_fork_child(void);  /* the child adopts the other threads' heaps */
+void _ox_heaps_after_fork_child(void);    /* the child adopts the other threads' heaps */
 /* Give back what abandoned heaps hold: their remote frees, their free
  * pages (purged); `all`: every abandoned heap, not only those with remote
  * frees waiting. */
@@ -171,7 +187,7 @@ void _ox_free_remote(ox_segment_t *seg, void *p);
 void _ox_remote_batch_flush(ox_heap_t *me);
 void _ox_remote_send(ox_heap_t *me, ox_block_t *b); /* a block of another heap, to its owner */
 #define OX_REMOTE_BATCH 32                          /* remote frees sent in one atomic push */
-void _ox_heap_collect_abandoned(void); /* those with remote frees waiting */
+void _ox_heap_collect_abandoned(void);              /* those with remote frees waiting */
 
 /* ---- reuse.c: blocks of other heaps reused by the thread that freed them
  * (the inline parts: reuse.h) */
@@ -191,8 +207,47 @@ void _ox_huge_attach(ox_heap_t *arena, void *p); /* first-class heap owns it */
 void _ox_huge_free(ox_segment_t *seg);
 void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size);
 void _ox_huge_cache_purge(uint64_t now, bool force);
-size_t _ox_huge_cache_bytes(void); /* mapped bytes of freed huge blocks kept */
+size_t _ox_huge_cache_bytes(void);            /* mapped bytes of freed huge blocks kept */
 void _ox_huge_release_arena(ox_heap_t *heap); /* every huge block of a first-class heap */
+
+/* ---- prof_sample.c: heap-profile sampling, on slow paths only ----------
+ * _ox_prof_on is read by the slow paths (never the fast paths); samples
+ * are recorded in prof_table.c with stacks from prof_stack.c. */
+extern _Atomic bool _ox_prof_on; /* sampling now */
+extern bool _ox_prof_ever; /* sampling was started once: profiled slow path, reuse lists off */
+OX_INLINE bool _ox_prof_sampling(void) {
+  return atomic_load_explicit(&_ox_prof_on, memory_order_relaxed);
+}
+extern _Atomic size_t _ox_prof_nlive;         /* live sampled blocks (any page or huge) */
+void _ox_prof_init(void);                     /* at process init: OXALLOC_PROF* options */
+void _ox_prof_grant(ox_page_t *page);         /* page->free is a fresh run for the fast path */
+void _ox_prof_take(ox_page_t *page, void *p); /* a sampled pop */
+void _ox_prof_page_free(ox_page_t *page, const void *p); /* owner frees in a sampled page */
+void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
+void _ox_prof_huge_free(const void *p);
+void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the request */
+void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
+bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
+void _ox_prof_forget_heap(ox_heap_t *heap);      /* ox_heap_reset/destroy */
+
+/* ---- prof_table.c: the table of live sampled blocks --------------------- */
+bool _ox_prof_table_ready(void);                      /* map it if not yet done */
+ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key); /* fill, then set ready; NULL if full */
+ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key);
+void _ox_prof_sample_remove(ox_prof_sample_t *s);
+ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot, for readers */
+
+/* ---- prof_stack.c: call stacks, captured without allocating ------------- */
+bool _ox_prof_stacks_ready(void);
+uint32_t _ox_prof_stack_capture(void); /* the caller's stack, interned: its index */
+ox_prof_stack_t *_ox_prof_stacks(size_t *count);
+
+/* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */
+int _ox_prof_write_fd(int fd); /* gzip-compressed profile.proto; 0 or an errno */
+void _ox_prof_leak_report(void);
+long _ox_prof_rate(void); /* mean bytes between samples now */
+void _ox_prof_set_rate(long bytes);
+void _ox_prof_poll_signal(void); /* a dump the signal asked for (prof_api.c) */
 
 /* ---- alloc.c / free.c / realloc.c: out-of-line parts of the API --------- */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);

@@ -37,10 +37,20 @@ typedef struct {
   long min, max;
   const char *doc;
   _Atomic bool set_by_api; /* ox_option_set was called: the environment yields */
+  bool is_text;            /* a string (a path, a name): value is 1 when set */
+  const char *text;
 } ox_option_t;
 
 #define OPTION(name, dv, lo, hi, text)                                                             \
   { .env = ENV_PREFIX name, .value = (dv), .def = (dv), .min = (lo), .max = (hi), .doc = (text) }
+#define TEXT_OPTION(name, text)                                                                    \
+  {                                                                                                \
+    .env = ENV_PREFIX name, .value = 0, .def = 0, .min = 0, .max = 1, .doc = (text),               \
+    .is_text = true                                                                                \
+  }
+#ifndef OX_DEFAULT_PROF_SAMPLE
+#define OX_DEFAULT_PROF_SAMPLE (512 * 1024)
+#endif
 
 static ox_option_t options[OX_OPT_COUNT] = {
     [OX_OPT_PURGE_DELAY_MS] = OPTION("PURGE_DELAY", OX_DEFAULT_PURGE_DELAY_MS, 0, 3600000,
@@ -57,8 +67,18 @@ static ox_option_t options[OX_OPT_COUNT] = {
     [OX_OPT_EAGER_COMMIT] =
         OPTION("EAGER_COMMIT", 0, 0, 1, "populate segments when mapped instead of on first touch"),
     [OX_OPT_HUGE_PAGES] = OPTION("HUGE_PAGES", 0, 0, 1, "ask for transparent huge pages"),
-    [OX_OPT_BACKGROUND] = OPTION("BACKGROUND", 0, 0, 1,
-                                 "a background thread returns unused memory after the delay"),
+    [OX_OPT_PROF] =
+        OPTION("PROF", 0, 0, 1, "sample allocations for the heap profile from the start"),
+    [OX_OPT_PROF_SAMPLE] = OPTION("PROF_SAMPLE", OX_DEFAULT_PROF_SAMPLE, 1, 1L << 40,
+                                  "mean bytes between two heap-profile samples"),
+    [OX_OPT_PROF_LEAKS] =
+        OPTION("PROF_LEAKS", 0, 0, 1, "report the sampled blocks still live at exit on stderr"),
+    [OX_OPT_PROF_DUMP] =
+        TEXT_OPTION("PROF_DUMP", "write the heap profile (pprof) to this path at exit"),
+    [OX_OPT_PROF_SIGNAL] =
+        TEXT_OPTION("PROF_SIGNAL", "dump the heap profile when this signal arrives"),
+    [OX_OPT_BACKGROUND] =
+        OPTION("BACKGROUND", 0, 0, 1, "a background thread returns unused memory after the delay"),
 };
 
 static bool parse_long(const char *s, long *out) {
@@ -129,6 +149,11 @@ void _ox_options_init(void) {
     const char *text = _ox_os_getenv(opt->env);
     long v;
     if (!text || opt->set_by_api) continue;
+    if (opt->is_text) {
+      opt->text = text;
+      atomic_store_explicit(&opt->value, *text != 0, memory_order_relaxed);
+      continue;
+    }
     if (parse_long(text, &v) && v >= opt->min && v <= opt->max)
       atomic_store_explicit(&opt->value, v, memory_order_relaxed);
     else
@@ -140,6 +165,8 @@ void _ox_options_init(void) {
 long _ox_option(ox_option_id id) {
   return atomic_load_explicit(&options[id].value, memory_order_relaxed);
 }
+
+const char *_ox_option_text(ox_option_id id) { return _ox_option(id) ? options[id].text : NULL; }
 
 OX_PUBLIC int ox_option_set(const char *name, long value) {
   ox_option_t *opt = name ? option_named(name) : NULL;

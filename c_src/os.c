@@ -7,9 +7,12 @@
  * following map/remap call fail, so tests can reach every failure path.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -158,3 +161,65 @@ _Noreturn void _ox_os_abort(void) { abort(); }
 
 /* getenv reads environ in place and never allocates. */
 const char *_ox_os_getenv(const char *name) { return getenv(name); }
+
+/* ---- files and signals (the profiler's output) -------------------------- */
+
+int _ox_os_open_write(const char *path) {
+  int saved = errno;
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  errno = saved;
+  return fd;
+}
+
+int _ox_os_open_read(const char *path) {
+  int saved = errno;
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  errno = saved;
+  return fd;
+}
+
+long _ox_os_read(int fd, void *buf, size_t n) {
+  int saved = errno;
+  ssize_t r;
+  do {
+    r = read(fd, buf, n);
+  } while (r < 0 && errno == EINTR);
+  errno = saved;
+  return (long)r;
+}
+
+bool _ox_os_write_all(int fd, const void *buf, size_t n) {
+  int saved = errno;
+  const char *s = buf;
+  while (n > 0) {
+    ssize_t w = write(fd, s, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) break;
+    s += w;
+    n -= (size_t)w;
+  }
+  errno = saved;
+  return n == 0;
+}
+
+void _ox_os_close(int fd) {
+  int saved = errno;
+  close(fd);
+  errno = saved;
+}
+
+long _ox_os_gettid(void) { return (long)syscall(SYS_gettid); }
+
+bool _ox_os_on_signal(int sig, void (*handler)(int)) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = handler;
+  sa.sa_flags = SA_RESTART;
+  sigemptyset(&sa.sa_mask);
+  int saved = errno;
+  bool ok = sigaction(sig, &sa, NULL) == 0;
+  errno = saved;
+  return ok;
+}
+
+long _ox_os_getpid(void) { return (long)getpid(); }

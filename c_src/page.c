@@ -104,11 +104,17 @@ static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_
 #endif
 }
 
+/* Heap profiling: the slow path below is built twice, with `prof` a
+ * constant.  Until profiling first starts, _ox_alloc_slow runs the copy
+ * without it, which is the code it had before the profiler existed; after
+ * that, the copy that charges each run of blocks handed to the fast path
+ * and serves the sampled blocks (prof_sample.c). */
+
 /* Link the next run of never-used blocks into the (empty) free list.
  * Here and in page_refill, the stores are ordered so that a forked child
  * that adopts this heap finds, at any instant, each block in one list at
  * most (at worst some are lost to it), never one handed out twice. */
-static void page_extend(ox_page_t *page) {
+OX_INLINE void page_extend(ox_page_t *page, bool prof) {
   uint32_t left = page->reserved - page->capacity;
   if (left == 0) return;
   size_t bsize = page->block_size;
@@ -136,18 +142,27 @@ static void page_extend(ox_page_t *page) {
                    __ATOMIC_RELAXED);
   atomic_signal_fence(memory_order_release);
   page->free = head;
+  if (prof && _ox_prof_sampling()) _ox_prof_grant(page);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
-static bool page_refill(ox_page_t *page) {
+OX_INLINE bool page_refill(ox_page_t *page, bool prof) {
   if (!page->free) {
-    ox_block_t *local = page->local_free;
-    page->local_free = NULL;
+    if (prof && page->prof_held != NULL) {
+      /* What profiling held back: its first block is a sampled one. */
+      page->free = page->prof_held;
+      page->prof_held = NULL;
+      page->prof_take_sampled = 1;
+    } else {
+      ox_block_t *local = page->local_free;
+      page->local_free = NULL;
+      atomic_signal_fence(memory_order_release);
+      page->free = local;
+    }
     page->free_zero = 0;
-    atomic_signal_fence(memory_order_release);
-    page->free = local;
+    if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page);
   }
-  if (!page->free) page_extend(page);
+  if (!page->free) page_extend(page, prof);
   return page->free != NULL;
 }
 
@@ -170,15 +185,13 @@ static void *page_pop(ox_page_t *page) {
 static void page_keep(ox_heap_t *heap, ox_page_t *page) {
   if (page->kept) return;
   page->kept = 1;
-  size_t bytes = (size_t)page->capacity * page->block_size;
-  OX_OWNER_ADD(heap->kept_bytes, bytes);
+  OX_OWNER_ADD(heap->kept_bytes, (size_t)page->capacity * page->block_size);
 }
 
 static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
   if (!page->kept) return;
   page->kept = 0;
-  size_t bytes = (size_t)page->capacity * page->block_size;
-  OX_OWNER_ADD(heap->kept_bytes, -bytes);
+  OX_OWNER_ADD(heap->kept_bytes, -((size_t)page->capacity * page->block_size));
 }
 
 static void page_sync_live(ox_heap_t *heap, ox_page_t *page) {
@@ -197,34 +210,16 @@ void _ox_heap_sync_live(ox_heap_t *heap) {
 
 /* ---- the slow path --------------------------------------------------------- */
 
-static ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls);
-
-static ox_page_t *find_page(ox_heap_t *heap, unsigned cls) {
-  ox_page_t *page = heap->queue[cls].first;
-  if (page) { /* the common case: the first page refills (no list changes) */
-    if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* in use again */
-    page_sync_live(heap, page);
-    if (page_refill(page)) {
-      queue_sync_direct(heap, cls); /* it may point at the reuse list */
-      return page;
-    }
-  }
-  _ox_heap_enter(heap);
-  page = find_page_moving(heap, cls);
-  _ox_heap_leave(heap);
-  return page;
-}
-
-/* The same, moving pages that have no block to the full list and taking
- * a page from a segment when none is left. */
-static ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls) {
+/* Any page of the class with a free block, moving pages that have none
+ * to the full list, or a new page from a segment. */
+OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) {
   ox_page_queue_t *q = &heap->queue[cls];
   ox_page_t *page = q->first;
   while (page) {
     ox_page_t *next = page->next;
     page_unkeep(heap, page);
     page_sync_live(heap, page);
-    if (page_refill(page)) {
+    if (page_refill(page, prof)) {
       if (page != q->first) {
         queue_unlink(q, page);
         queue_push_front(q, page);
@@ -237,9 +232,26 @@ static ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls) {
   }
   page = _ox_segment_page_alloc(heap, cls);
   if (!page) return NULL;
-  page_extend(page);
+  page_extend(page, prof);
   queue_push_front(q, page);
   queue_sync_direct(heap, cls);
+  return page;
+}
+
+OX_INLINE ox_page_t *find_page(ox_heap_t *heap, unsigned cls, bool prof) {
+  ox_page_t *page = heap->queue[cls].first;
+  if (page) { /* the common case: the first page refills (no list changes) */
+    if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* in use again */
+    page_sync_live(heap, page);
+    if (page_refill(page, prof)) {
+      queue_sync_direct(heap, cls); /* it may point at the reuse list */
+      return page;
+    }
+  }
+  /* Lists change from here: marked for a forked child (heap.c). */
+  _ox_heap_enter(heap);
+  page = find_page_moving(heap, cls, prof);
+  _ox_heap_leave(heap);
   return page;
 }
 
@@ -268,15 +280,32 @@ static void purge_if_due(ox_heap_t *heap, uint64_t now) {
   _ox_huge_cache_purge(now, false);
 }
 
-static void heap_maintenance(ox_heap_t *heap) {
+OX_INLINE void heap_maintenance(ox_heap_t *heap) {
   _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
   if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
   purge_if_due(heap, _ox_os_now_ms());
 }
 
-static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
-  void *block;
+/* The slow path's pop from a page it just refilled: the block may be the
+ * one profiling chose (see _ox_prof_grant). */
+OX_INLINE void *page_take(ox_page_t *page, bool prof) {
+  void *block = page_pop(page);
+  if (prof && page->prof_take_sampled) _ox_prof_take(page, block);
+  return block;
+}
+
+/* An allocation of a thread whose heap has gone at its exit (a TLS
+ * destructor allocating): from a borrowed heap, given back at once. */
+static OX_COLD void *alloc_after_exit(unsigned cls, bool prof);
+
+OX_INLINE void *alloc_slow(ox_heap_t *heap, unsigned cls, bool prof) {
+  if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
+    if (OX_UNLIKELY(_ox_tl_exited)) return alloc_after_exit(cls, prof);
+    heap = _ox_heap_for_thread();
+    if (!heap) goto out_of_memory;
+    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
+  }
   /* Blocks of other heaps this thread freed first: they are hot (they
    * count in their owners' pages, not here).  Then the page they stood in
    * for, if it still has blocks. */
@@ -285,43 +314,37 @@ static void *alloc_slow_in(ox_heap_t *heap, unsigned cls) {
   page = first_page_ready(heap, cls);
   if (!page) {
     heap_maintenance(heap);
-    page = find_page(heap, cls);
-    if (!page) {
-      errno = ENOMEM;
-      return NULL;
-    }
+    page = find_page(heap, cls, prof);
+    if (!page) goto out_of_memory;
   }
-  block = page_pop(page);
+  void *block = page_take(page, prof);
   page_sync_live(heap, page);
   return block;
+out_of_memory:
+  errno = ENOMEM;
+  return NULL;
 }
 
-/* An allocation of a thread whose heap has gone at its exit (a TLS
- * destructor allocating): from a borrowed heap, given back at once. */
-static OX_COLD void *alloc_after_exit(unsigned cls) {
+static OX_COLD void *alloc_after_exit(unsigned cls, bool prof) {
   ox_heap_t *heap = _ox_heap_borrow();
   if (!heap) {
     errno = ENOMEM;
     return NULL;
   }
-  void *block = alloc_slow_in(heap, cls);
+  void *block = alloc_slow(heap, cls, prof);
   _ox_heap_give_back(heap);
   return block;
+}
+
+OX_NOINLINE void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls) {
+  return alloc_slow(heap, cls, true);
 }
 
 /* Reached when the class's current page has no free block (and, through
  * the empty heap, on a thread's first allocation). */
 OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
-  if (OX_UNLIKELY(heap == &_ox_empty_heap)) {
-    if (OX_UNLIKELY(_ox_tl_exited)) return alloc_after_exit(cls);
-    heap = _ox_heap_for_thread();
-    if (!heap) {
-      errno = ENOMEM;
-      return NULL;
-    }
-    if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
-  }
-  return alloc_slow_in(heap, cls);
+  if (OX_UNLIKELY(_ox_prof_ever)) return _ox_alloc_slow_profiled(heap, cls);
+  return alloc_slow(heap, cls, false);
 }
 
 /* ---- after a free ---------------------------------------------------------- */
@@ -345,10 +368,15 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
  * full list, or it became empty.  Its live count is settled first, also for
  * page_retire (a freed page must leave nothing counted). */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  /* A page with live sampled blocks sends every free here; the block
+   * just freed heads local_free. */
+  if (page->prof_live) _ox_prof_page_free(page, page->local_free);
   _ox_heap_enter(heap);
   page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
-  if (page->used == 0) {
+  if (page->prof_live) { /* still holds a sampled block, so it is not empty */
+    page->free_trigger = INT32_MAX;
+  } else if (page->used == 0) {
     page_retire(heap, page);
     /* A program that only frees for a while still gives memory back
      * once the delay has passed (one look at the coarse clock per page

@@ -14,6 +14,18 @@ static inline __attribute__((unused)) bool class_block_fits(size_t usable, size_
 
 static size_t min_size(size_t a, size_t b) { return a < b ? a : b; }
 
+/* A huge block may move (or be copied and freed) in _ox_huge_realloc,
+ * whose free would drop its sample: the sample is taken off first and put
+ * on whatever block results. */
+static __attribute__((unused)) void *huge_realloc_profiled(ox_segment_t *seg, void *p,
+                                                           size_t new_size) {
+  void *parked = (uint8_t *)p + 1; /* no block starts at an odd address */
+  bool sampled = _ox_prof_rekey(p, parked);
+  void *q = _ox_huge_realloc(seg, new_size);
+  if (sampled) _ox_prof_rekey(parked, q ? q : p);
+  return q;
+}
+
 /* `old_size` is the caller's size of the block, or SIZE_MAX if unknown.
  * `align` is a power of two.  NULL/errno on failure, `p` unchanged. */
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
@@ -43,8 +55,14 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   }
 #else
   if (seg->kind == OX_KIND_HUGE) {
-    if (new_size > OX_LARGE_MAX) return _ox_huge_realloc(seg, new_size);
+    if (new_size > OX_LARGE_MAX) {
+      if (!atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+        return _ox_huge_realloc(seg, new_size);
+      return huge_realloc_profiled(seg, p, new_size);
+    }
   } else if (class_block_fits(usable, new_size)) {
+    if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+      _ox_prof_moved(p, p, new_size, true);
     return p;
   }
 #endif
@@ -54,6 +72,9 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
     return NULL;
   }
   memcpy(q, p, min_size(min_size(old_size, usable), new_size));
+  /* A sampled block stays one sample when it moves. */
+  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+    _ox_prof_moved(p, q, new_size, seg->kind != OX_KIND_HUGE);
   _ox_check_free(seg, p);
   if (seg->kind == OX_KIND_HUGE)
     _ox_huge_free(seg);

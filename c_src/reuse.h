@@ -49,6 +49,9 @@ OX_INLINE bool _ox_reuse_put(ox_heap_t *me, ox_heap_t *heap, ox_page_t *page, ox
    * to its owner. */
   if (cls >= OX_REUSE_CLASSES || atomic_load_explicit(&me->live[cls], memory_order_relaxed) <= 0)
     return false;
+  /* Once profiling has run, a block goes home: its page may hold sampled
+   * blocks, whose frees the owner must see (prof_sample.c). */
+  if (_ox_prof_ever) return false;
   ox_page_t *list = &me->reuse[cls];
   if (list->capacity - list->used >= list->reserved ||
       atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)

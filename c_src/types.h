@@ -107,6 +107,13 @@ typedef struct ox_page_s {
   uint8_t free_zero;     /* `free` holds never-used blocks of such a page: zero but
                             for the words the free list wrote (zeroed allocation) */
   uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class) */
+  /* Heap profiling (prof_sample.c).  A refill hands the fast path blocks
+   * only up to the next sampled one; the rest waits in prof_held, whose
+   * first block is that sampled one.  While prof_live > 0 the page's
+   * free_trigger sends every free to the slow path, which looks for it. */
+  ox_block_t *prof_held;
+  uint16_t prof_live;        /* live sampled blocks of the page */
+  uint8_t prof_take_sampled; /* the slow path's next pop is a sampled block */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
@@ -212,5 +219,34 @@ struct ox_heap_s {
   _Atomic size_t remote_frees; /* statistics: from threads without a heap */
   _Alignas(64) char pad_after_remote[1];
 };
+
+/* ---- heap profiling (prof_*.c) ----------------------------------------
+ * Both tables are open-addressed arrays mapped from the OS when profiling
+ * first starts, written without locks (a slot is claimed by a CAS on its
+ * key, its fields are written, then `ready` is set). */
+#define OX_PROF_MAX_FRAMES 64
+#define OX_PROF_FX         256 /* fixed-point scale of the scaled object counts */
+
+/* One distinct call stack, with what was sampled from it over all time. */
+typedef struct {
+  _Atomic uint64_t hash; /* 0: empty slot */
+  _Atomic uint32_t ready;
+  uint32_t depth;
+  _Atomic uint64_t alloc_objects_fx;    /* sampled allocations scaled by 1/P, x OX_PROF_FX */
+  _Atomic uint64_t alloc_bytes;         /* their requested bytes scaled by 1/P */
+  uintptr_t frames[OX_PROF_MAX_FRAMES]; /* return addresses - 1, innermost first */
+} ox_prof_stack_t;
+
+/* One live sampled block. */
+typedef struct {
+  _Atomic uintptr_t key; /* the block's address; 0: empty, 1: removed */
+  _Atomic uint32_t ready;
+  uint32_t stack; /* index in the stack table (0: unknown) */
+  uint64_t size;  /* requested bytes */
+  uint64_t align; /* requested alignment */
+  double weight;  /* 1 / probability that the block was sampled */
+  int32_t tid;    /* the allocating thread */
+  uint8_t moved;  /* realloc moved it away: left for the old block's free */
+} ox_prof_sample_t;
 
 #endif /* OX_TYPES_H */

@@ -177,6 +177,34 @@ typedef struct ox_option_info {
  * allocates and may be called before the allocator starts. */
 int ox_option_info(size_t index, ox_option_info_t *out);
 
+/* ---- heap profiling ---------------------------------------------------------
+ * Sampled heap profiles in pprof's format (docs/profiling.md).  An
+ * allocation is sampled when a point of a Poisson process over the bytes
+ * each thread allocates falls in it (mean interval `sample_bytes`, 512 KiB
+ * by default, OXALLOC_PROF_SAMPLE), with its size, alignment, thread and
+ * call stack (64 frames).  Sampled blocks stay in the live profile until
+ * freed.  With profiling off the allocation and free fast paths run no
+ * extra instruction.  The environment can do the same: OXALLOC_PROF=1
+ * (start at process start), OXALLOC_PROF_DUMP=<path> (write the profile at
+ * exit), OXALLOC_PROF_SIGNAL=<signal> (dump to "<path>.<n>" on each
+ * signal, e.g. USR2), OXALLOC_PROF_LEAKS=1 (report live sampled blocks on
+ * stderr at exit); each of them starts profiling at process start. */
+
+/* Start sampling with a mean interval of `sample_bytes` (0: the option's
+ * value).  Returns 0, ENOMEM if the tables cannot be mapped, EINVAL for an
+ * interval above 2^40.  Calling it again changes the interval. */
+int ox_prof_start(size_t sample_bytes);
+
+/* Stop sampling.  Blocks sampled so far stay in the live profile until
+ * they are freed. */
+void ox_prof_stop(void);
+
+/* Write the profile (gzip-compressed profile.proto, read by `go tool
+ * pprof`) to `path`, created or truncated, or to the open descriptor
+ * `fd`.  Returns 0 or an errno value.  Never calls malloc. */
+int ox_prof_dump(const char *path);
+int ox_prof_write(int fd);
+
 /* ---- first-class heaps ---------------------------------------------------- */
 
 /* A heap of its own: blocks allocated from it can be freed one by one

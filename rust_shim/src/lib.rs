@@ -63,6 +63,8 @@ mod options;
 #[cfg(not(any(feature = "system", feature = "unresolved")))]
 mod stats;
 #[cfg(not(any(feature = "system", feature = "unresolved")))]
+pub mod prof;
+#[cfg(not(any(feature = "system", feature = "unresolved")))]
 pub use heap::Heap;
 #[cfg(not(any(feature = "system", feature = "unresolved")))]
 pub use options::{option, set_option, OptionError};

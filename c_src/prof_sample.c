@@ -1,0 +1,286 @@
+/*
+ * prof_sample.c - which allocations the heap profiler samples, and the
+ * bookkeeping that keeps the live profile exact; all on slow paths.
+ *
+ * Sampling is a Poisson process over the bytes a thread allocates, with
+ * a mean interval of `rate` bytes: a block is sampled when a sampling
+ * point falls in it, with probability 1 - exp(-size/rate), and counts
+ * for 1/that probability (what pprof expects), so every size is counted
+ * without bias.  The fast paths never count: each run of blocks a refill
+ * hands them (page.c) is charged here as a whole, and cut just before the
+ * block where the thread's next sampling point falls.  The fast path then
+ * runs dry exactly at that block, and the slow path that serves it
+ * records the sample.  Huge blocks are charged on their own slow path.
+ *
+ * A page holding live samples has its free_trigger raised, so the owner's
+ * frees on it reach _ox_page_after_free, which drops a sampled block from
+ * the table: the free fast path pays nothing for profiling, pages without
+ * samples pay nothing either.  Frees from other threads reach the owner
+ * the usual way (reuse lists are off once profiling has run).
+ */
+#include "block_link.h"
+#include "internal.h"
+
+_Atomic bool _ox_prof_on;
+bool _ox_prof_ever;
+_Atomic size_t _ox_prof_nlive;
+
+static _Atomic long rate = 512 * 1024;
+static _Atomic uint32_t rate_epoch = 1; /* new rate: threads draw a new interval */
+
+/* Bytes the thread may still allocate before its next sampling point. */
+static __thread int64_t tl_countdown __attribute__((tls_model("initial-exec")));
+static __thread uint32_t tl_epoch __attribute__((tls_model("initial-exec")));
+static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
+static __thread void *tl_last __attribute__((tls_model("initial-exec")));
+
+long _ox_prof_rate(void) { return atomic_load_explicit(&rate, memory_order_relaxed); }
+
+void _ox_prof_set_rate(long bytes) {
+  atomic_store_explicit(&rate, bytes > 0 ? bytes : 1, memory_order_relaxed);
+  atomic_fetch_add_explicit(&rate_epoch, 1, memory_order_relaxed);
+}
+
+/* ---- random intervals (no libm) ------------------------------------------ */
+
+static uint64_t rng_next(void) {
+  uint64_t x = tl_rng;
+  if (x == 0) x = ((uintptr_t)&tl_rng * 0x9E3779B97F4A7C15ull) ^ _ox_free_tag ^ _ox_os_now_ms();
+  x ^= x >> 12, x ^= x << 25, x ^= x >> 27;
+  tl_rng = x ? x : 1;
+  return x * 0x2545F4914F6CDD1Dull;
+}
+
+/* ln(x) for x in (0, 1]: x = m * 2^e with m in [1, 2), then
+ * ln(m) = 2 atanh((m - 1) / (m + 1)), whose series converges fast. */
+static double ln(double x) {
+  int e = 0;
+  while (x < 1.0) x *= 2.0, e--;
+  double t = (x - 1.0) / (x + 1.0), t2 = t * t, term = t, sum = 0.0;
+  for (int k = 1; k < 40; k += 2, term *= t2) sum += term / k;
+  return 2.0 * sum + e * 0.69314718055994530942;
+}
+
+/* exp(x) for x <= 0. */
+static double exp_neg(double x) {
+  if (x < -700.0) return 0.0;
+  int k = 0;
+  while (x < -0.5) x += 0.69314718055994530942, k++;
+  double sum = 1.0, term = 1.0;
+  for (int i = 1; i < 20; i++) term *= x / i, sum += term;
+  while (k-- > 0) sum *= 0.5;
+  return sum;
+}
+
+static int64_t next_interval(void) {
+  double u = (double)((rng_next() >> 11) + 1) * (1.0 / 9007199254740992.0); /* (0, 1] */
+  double v = -ln(u) * (double)_ox_prof_rate();
+  return v < 1.0 ? 1 : v > 4e18 ? (int64_t)4e18 : (int64_t)v;
+}
+
+/* Charge `bytes` to the thread's countdown: true when a sampling point
+ * falls in them (one sample per block, however many points). */
+static bool charge(size_t bytes) {
+  uint32_t epoch = atomic_load_explicit(&rate_epoch, memory_order_relaxed);
+  if (OX_UNLIKELY(tl_epoch != epoch)) {
+    tl_epoch = epoch;
+    tl_countdown = next_interval();
+  }
+  tl_countdown -= (int64_t)bytes;
+  if (tl_countdown > 0) return false;
+  do tl_countdown += next_interval();
+  while (tl_countdown <= 0);
+  return true;
+}
+
+static double weight_of(size_t charged) {
+  double p = 1.0 - exp_neg(-(double)charged / (double)_ox_prof_rate());
+  return p > 0.0 ? 1.0 / p : 1.0;
+}
+
+/* ---- recording -------------------------------------------------------------- */
+
+static ox_prof_stack_t *stack_at(uint32_t index) {
+  size_t n;
+  ox_prof_stack_t *t = _ox_prof_stacks(&n);
+  return t && index < n ? &t[index] : NULL;
+}
+
+static void count_alloc(uint32_t stack, double weight, size_t size, int sign) {
+  ox_prof_stack_t *st = stack_at(stack);
+  if (!st) return;
+  uint64_t objects = (uint64_t)(weight * OX_PROF_FX + 0.5);
+  uint64_t bytes = (uint64_t)(weight * (double)size + 0.5);
+  if (sign > 0) {
+    atomic_fetch_add_explicit(&st->alloc_objects_fx, objects, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->alloc_bytes, bytes, memory_order_relaxed);
+  } else {
+    atomic_fetch_sub_explicit(&st->alloc_bytes, bytes, memory_order_relaxed);
+  }
+}
+
+/* A sampled block: its record in the table (false if the table is full). */
+static bool record(void *p, size_t size, size_t align, size_t charged) {
+  _ox_prof_poll_signal();
+  uint32_t stack = _ox_prof_stack_capture();
+  double w = weight_of(charged);
+  count_alloc(stack, w, size, 1);
+  ox_prof_sample_t *s = _ox_prof_sample_add((uintptr_t)p);
+  if (!s) return false;
+  s->stack = stack;
+  s->size = size;
+  s->align = align;
+  s->weight = w;
+  s->tid = (int32_t)_ox_os_gettid();
+  s->moved = 0;
+  atomic_store_explicit(&s->ready, 1, memory_order_release);
+  tl_last = p;
+  return true;
+}
+
+static void page_mark(ox_page_t *page) {
+  page->prof_live++;
+  page->free_trigger = INT32_MAX; /* its frees come to the slow path */
+}
+
+/* page->free was just (re)filled for the fast path.  Charge its blocks in
+ * order; at the block where a sampling point falls, cut the list: the
+ * fast path gets the blocks before it, the rest waits in prof_held (whose
+ * first block is the sampled one, already charged).  The head is the slow
+ * path's own block: if it is the sampled one it is marked instead. */
+void _ox_prof_grant(ox_page_t *page) {
+  _ox_prof_poll_signal();
+  size_t bsize = page->block_size;
+  ox_block_t *prev = NULL, *b = page->free;
+  if (page->prof_take_sampled) { /* the head was charged when it was held back */
+    prev = b;
+    b = _ox_link_get(b);
+  }
+  for (; b; prev = b, b = _ox_link_get(b)) {
+    if (!charge(bsize)) continue;
+    if (!prev) {
+      page->prof_take_sampled = 1;
+      continue;
+    }
+    _ox_link_set(prev, NULL);
+    page->prof_held = b;
+    return;
+  }
+}
+
+/* The size recorded is the block's (as jemalloc's profiles do); the
+ * generic path puts the request in its place (_ox_prof_layout). */
+void _ox_prof_take(ox_page_t *page, void *p) {
+  page->prof_take_sampled = 0;
+  if (record(p, page->block_size, OX_MIN_ALIGN, page->block_size)) page_mark(page);
+}
+
+void _ox_prof_page_free(ox_page_t *page, const void *p) {
+  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)p);
+  if (!s) return;
+  _ox_prof_sample_remove(s);
+  if (--page->prof_live == 0) page->free_trigger = page->in_full ? INT32_MAX : 0;
+}
+
+void _ox_prof_huge_alloc(void *p, size_t size, size_t align) {
+  if (charge(size)) record(p, size, align, size);
+}
+
+void _ox_prof_huge_free(const void *p) {
+  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)p);
+  if (s) _ox_prof_sample_remove(s);
+}
+
+/* The generic path knows the request the slow path did not see (the
+ * alignment; the size before rounding to it). */
+void _ox_prof_layout(void *p, size_t size, size_t align) {
+  if (p != tl_last) return;
+  tl_last = NULL;
+  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)p);
+  if (!s) return;
+  if (s->size > size) count_alloc(s->stack, s->weight, s->size - size, -1);
+  s->size = size;
+  s->align = align;
+}
+
+/* The page of a class block of this thread's heap, or NULL for a huge block. */
+static ox_page_t *own_page_of(const void *p) {
+  ox_segment_t *seg = _ox_segment_lookup(p);
+  return seg && seg->kind != OX_KIND_HUGE ? _ox_segment_page_of(seg, p) : NULL;
+}
+
+/* realloc resized `old` into `moved` (the same block, or a new one that
+ * realloc just allocated from this thread's heap).  A block's place in
+ * the live profile is decided by its first allocation alone: a sampled
+ * block stays one sample, of its first stack and weight, with the new
+ * size; a block that was not sampled stays unsampled even if its new copy
+ * was (its inclusion probability would otherwise be that of several
+ * draws, and the weight 1/P of one draw would overcount it).  The old
+ * record stays, marked, until the old block's free removes it. */
+void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class) {
+  (void)old_is_class;
+  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)old);
+  if (s && (s->moved || !atomic_load_explicit(&s->ready, memory_order_acquire))) s = NULL;
+  if (old == moved) {
+    if (s) s->size = size;
+    return;
+  }
+  ox_prof_sample_t *n = _ox_prof_sample_find((uintptr_t)moved);
+  if (!s) {
+    if (!n) return;
+    _ox_prof_sample_remove(n);
+    ox_page_t *page = own_page_of(moved);
+    if (page && --page->prof_live == 0) page->free_trigger = page->in_full ? INT32_MAX : 0;
+    return;
+  }
+  if (!n) {
+    n = _ox_prof_sample_add((uintptr_t)moved);
+    if (!n) return;
+    ox_page_t *page = own_page_of(moved);
+    if (page) page_mark(page);
+  } else {
+    atomic_store_explicit(&n->ready, 0, memory_order_relaxed);
+  }
+  n->stack = s->stack;
+  n->size = size;
+  n->align = s->align;
+  n->weight = s->weight;
+  n->tid = s->tid;
+  n->moved = 0;
+  atomic_store_explicit(&n->ready, 1, memory_order_release);
+  s->moved = 1;
+}
+
+bool _ox_prof_rekey(const void *from, void *to) {
+  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)from);
+  if (!s) return false;
+  uint32_t stack = s->stack;
+  uint64_t size = s->size, align = s->align;
+  double weight = s->weight;
+  int32_t tid = s->tid;
+  uint8_t moved = s->moved;
+  _ox_prof_sample_remove(s);
+  ox_prof_sample_t *n = _ox_prof_sample_add((uintptr_t)to);
+  if (!n) return false;
+  n->stack = stack;
+  n->size = size;
+  n->align = align;
+  n->weight = weight;
+  n->tid = tid;
+  n->moved = moved;
+  atomic_store_explicit(&n->ready, 1, memory_order_release);
+  return true;
+}
+
+/* ox_heap_reset/destroy: the heap's blocks go at once, their samples too. */
+void _ox_prof_forget_heap(ox_heap_t *heap) {
+  size_t n;
+  ox_prof_sample_t *t = _ox_prof_samples(&n);
+  for (size_t i = 0; i < n; i++) {
+    uintptr_t key = atomic_load_explicit(&t[i].key, memory_order_acquire);
+    if (key <= 1) continue;
+    ox_segment_t *seg = _ox_segment_lookup((void *)key);
+    if (seg && (seg->heap == heap || (seg->kind == OX_KIND_HUGE && seg->arena == heap)))
+      _ox_prof_sample_remove(&t[i]);
+  }
+}

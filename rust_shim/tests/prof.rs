@@ -1,0 +1,72 @@
+//! `oxalloc::prof`: a Rust program with oxalloc as its global
+//! allocator profiles itself, and the profile says where its live bytes
+//! came from: 3/4 of them from one function, 1/4 from another.  The bytes
+//! are checked by decoding nothing but the gzip header here; the split is
+//! checked with `go tool pprof` when Go is installed (tests/prof runs it
+//! on every C path; this is the Rust path).
+#![cfg(not(any(feature = "system", feature = "unresolved")))]
+
+use oxalloc::OxAlloc;
+use std::process::Command;
+
+#[global_allocator]
+static GLOBAL: OxAlloc = OxAlloc;
+
+#[inline(never)]
+fn three_quarters() -> Vec<u8> {
+    vec![1u8; 3000]
+}
+
+#[inline(never)]
+fn one_quarter() -> Vec<u8> {
+    vec![1u8; 1000]
+}
+
+#[test]
+fn profile_round_trip() {
+    oxalloc::prof::start(16 * 1024).expect("start");
+    let mut keep = Vec::with_capacity(40_000);
+    for _ in 0..20_000 {
+        keep.push(three_quarters());
+        keep.push(one_quarter());
+    }
+    let bytes = oxalloc::prof::to_pprof_bytes().expect("to_pprof_bytes");
+    assert!(bytes.len() > 100 && bytes[0] == 0x1f && bytes[1] == 0x8b, "not gzip");
+    let dir = std::env::temp_dir().join(format!("oxalloc-prof-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("heap.pb.gz");
+    oxalloc::prof::dump(&path).expect("dump");
+    oxalloc::prof::stop();
+    assert!(oxalloc::prof::dump("/nonexistent-dir/x.pb.gz").is_err());
+    drop(keep);
+
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("go")
+        .args(["tool", "pprof", "-top", "-sample_index=inuse_space"])
+        .arg(&exe)
+        .arg(&path)
+        .env("HOME", &dir)
+        .env("GOCACHE", dir.join("gocache"))
+        .env("GOTOOLCHAIN", "local")
+        .env("PPROF_TMPDIR", &dir)
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => String::from_utf8_lossy(&o.stdout).into_owned(),
+        _ => {
+            eprintln!("go tool pprof not available: split not checked");
+            return;
+        }
+    };
+    // "flat flat% sum% cum cum% name": the cum% of each function (the
+    // leaves are Rust's allocation shims, __rust_alloc and the like).
+    let pct = |name: &str| -> f64 {
+        out.lines()
+            .filter(|l| l.split_whitespace().nth(5) == Some(name))
+            .filter_map(|l| l.split_whitespace().nth(4))
+            .filter_map(|p| p.trim_end_matches('%').parse::<f64>().ok())
+            .fold(0.0, f64::max)
+    };
+    let (a, b) = (pct("three_quarters"), pct("one_quarter"));
+    assert!((a - 75.0).abs() <= 5.0 && (b - 25.0).abs() <= 5.0, "split {a}/{b} ({}):\n{out}", path.display());
+    let _ = std::fs::remove_dir_all(&dir);
+}
