@@ -105,6 +105,17 @@ typedef struct ox_stats {
     size_t block_size;
     size_t live_blocks;
   } classes[OX_STATS_MAX_CLASSES];
+  /* Byte counters (block sizes), kept on slow paths and derived, never on
+   * the fast paths.  The calling thread's are exact for its own heap
+   * (first-class heaps not included) since the thread started, as
+   * jemalloc's thread.allocated / thread.deallocated; the process totals
+   * add every heap, other threads' as of their last slow path (blocks
+   * handed to their caches and not yet used count as allocated). */
+  size_t thread_allocated_bytes;   /* allocated by the calling thread */
+  size_t thread_deallocated_bytes; /* freed by the calling thread, whoever allocated */
+  size_t total_allocated_bytes;    /* allocated by the process so far (cumulative) */
+  size_t total_deallocated_bytes;  /* freed by the process so far */
+  size_t peak_committed_bytes;     /* the most committed_bytes has ever been */
 } ox_stats_t;
 
 /* Fill `*out`.  Returns 0, or EINVAL for NULL.  Never allocates. */

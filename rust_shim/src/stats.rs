@@ -100,6 +100,20 @@ pub struct Stats {
     // trusts it beyond the array.
     class_count: usize,
     classes: [SizeClass; MAX_CLASSES],
+    /// Bytes (block sizes) the calling thread allocated since it started,
+    /// from its own heap (jemalloc's `thread.allocated`).  Counted on slow
+    /// paths and derived, never on the fast path.
+    pub thread_allocated_bytes: usize,
+    /// Bytes the calling thread freed since it started, whoever allocated
+    /// them (jemalloc's `thread.deallocated`).
+    pub thread_deallocated_bytes: usize,
+    /// Bytes the process allocated so far (every thread; other threads as
+    /// of their last slow path).
+    pub total_allocated_bytes: usize,
+    /// Bytes the process freed so far.
+    pub total_deallocated_bytes: usize,
+    /// The highest `committed_bytes` so far.
+    pub peak_committed_bytes: usize,
 }
 
 impl Stats {
@@ -143,6 +157,11 @@ impl Default for Stats {
             threads_seen: 0,
             class_count: 0,
             classes: [SizeClass::default(); MAX_CLASSES],
+            thread_allocated_bytes: 0,
+            thread_deallocated_bytes: 0,
+            total_allocated_bytes: 0,
+            total_deallocated_bytes: 0,
+            peak_committed_bytes: 0,
         }
     }
 }
@@ -170,6 +189,11 @@ impl fmt::Debug for Stats {
             .field("remote_frees", &self.remote_frees)
             .field("threads_seen", &self.threads_seen)
             .field("live_classes", &Live(self.classes()))
+            .field("thread_allocated_bytes", &self.thread_allocated_bytes)
+            .field("thread_deallocated_bytes", &self.thread_deallocated_bytes)
+            .field("total_allocated_bytes", &self.total_allocated_bytes)
+            .field("total_deallocated_bytes", &self.total_deallocated_bytes)
+            .field("peak_committed_bytes", &self.peak_committed_bytes)
             .finish()
     }
 }

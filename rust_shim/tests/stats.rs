@@ -69,6 +69,12 @@ fn layout_matches_ox_stats_t() {
         ("os_calls", std::mem::offset_of!(Stats, os_calls)),
         ("remote_frees", std::mem::offset_of!(Stats, remote_frees)),
         ("threads_seen", std::mem::offset_of!(Stats, threads_seen)),
+        // after the class table
+        ("thread_allocated_bytes", std::mem::offset_of!(Stats, thread_allocated_bytes)),
+        ("thread_deallocated_bytes", std::mem::offset_of!(Stats, thread_deallocated_bytes)),
+        ("total_allocated_bytes", std::mem::offset_of!(Stats, total_allocated_bytes)),
+        ("total_deallocated_bytes", std::mem::offset_of!(Stats, total_deallocated_bytes)),
+        ("peak_committed_bytes", std::mem::offset_of!(Stats, peak_committed_bytes)),
     ];
     let class = std::mem::size_of::<oxalloc::SizeClass>();
     let mut c = String::from("#include <stddef.h>\n#include <oxalloc.h>\n");
@@ -80,7 +86,8 @@ fn layout_matches_ox_stats_t() {
     }
     check(format!("offsetof(ox_stats_t, class_count) == {}", fields[11].1 + 8));
     check(format!("sizeof(((ox_stats_t *)0)->classes[0]) == {class}"));
-    check(format!("offsetof(ox_stats_t, classes) + OX_STATS_MAX_CLASSES * {class} == sizeof(ox_stats_t)"));
+    check(format!("offsetof(ox_stats_t, classes) + OX_STATS_MAX_CLASSES * {class} == offsetof(ox_stats_t, thread_allocated_bytes)"));
+    check(format!("offsetof(ox_stats_t, peak_committed_bytes) + 8 == sizeof(ox_stats_t)"));
     check(format!("offsetof(ox_stats_t, classes[0].live_blocks) - offsetof(ox_stats_t, classes) == {}",
         std::mem::offset_of!(oxalloc::SizeClass, live_blocks)));
 
