@@ -138,6 +138,7 @@ ox_heap_t *_ox_heap_for_thread(void) {
   if (!heap) return NULL;
   set_owner(heap, thread_token());
   _ox_stat_add(OX_STAT_THREADS, 1);
+  _ox_stats_thread_attach(heap);
   _ox_tl_heap = heap;
   /* Set after _ox_tl_heap: if these allocate, they find the heap ready. */
   exit_hook_set(heap);
@@ -312,6 +313,8 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
   ox_heap_t *me = _ox_tl_heap;
   ox_block_t *b = p;
+  if (me != &_ox_empty_heap)
+    OX_OWNER_ADD(me->remote_sent_bytes, _ox_segment_page_of(seg, p)->block_size);
   /* Its thread exited: straight home (kept here, the block would hold the
    * page of a heap that nobody else frees into). */
   if (free_into_abandoned(heap, seg, p)) return;

@@ -572,6 +572,7 @@ void _ox_huge_release_arena(ox_heap_t *arena) {
 }
 
 void _ox_huge_free(ox_segment_t *seg) {
+  if (_ox_tl_heap != &_ox_empty_heap) OX_OWNER_ADD(_ox_tl_heap->huge_freed_bytes, seg->huge_usable);
   if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
     _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
   if (seg->arena) huge_detach(seg);

@@ -26,10 +26,12 @@ typedef enum {
   OX_STAT_CACHED_SEGMENT,  /* resident bytes of the empty-segment cache */
   OX_STAT_HUGE_BLOCKS_MAX, /* peaks of HUGE_BLOCKS/HUGE_BYTES (malloc_stats) */
   OX_STAT_HUGE_BYTES_MAX,
+  OX_STAT_COMMITTED_MAX, /* peak of COMMITTED (ox_stats_t.peak_committed_bytes) */
   OX_STAT_COUNT
 } ox_stat_id;
 extern _Atomic intptr_t _ox_stat[OX_STAT_COUNT];
 void _ox_stats_show_at_exit(void);
+void _ox_stats_thread_attach(ox_heap_t *heap); /* the thread's byte counters start here */
 void _ox_stat_raise(ox_stat_id id, intptr_t value);
 void _ox_stats_huge_peaks(size_t *blocks, size_t *bytes);
 OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
@@ -38,6 +40,7 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
   if ((id == OX_STAT_HUGE_BLOCKS || id == OX_STAT_HUGE_BYTES) && delta > 0)
     _ox_stat_raise(id == OX_STAT_HUGE_BLOCKS ? OX_STAT_HUGE_BLOCKS_MAX : OX_STAT_HUGE_BYTES_MAX,
                    now);
+  if (id == OX_STAT_COMMITTED && delta > 0) _ox_stat_raise(OX_STAT_COMMITTED_MAX, now);
 }
 /* Add to a counter that one thread at a time writes and any thread reads
  * (a heap's statistics): a relaxed load and store, no locked instruction. */

@@ -7,9 +7,10 @@
  * aligned_alloc, memalign, valloc, pvalloc, malloc_usable_size, free_sized,
  * free_aligned_sized, cfree, glibc's __libc_* aliases, and the Itanium-ABI
  * operator new/delete family - written over the public ox_ API, except
- * malloc and free themselves, which inline the allocator's fast paths
- * (fast_path.h): a call through ox_malloc/ox_free would cost a PLT jump
- * in the shared library on the hottest path of every C program.
+ * the hot entry points (malloc, free, the sized frees, operator new and
+ * delete), which inline the allocator's fast paths (fast_path.h): a call
+ * through ox_malloc/ox_free would cost a PLT jump in the shared library
+ * on the hottest path of every C and C++ program.
  * The semantic edge cases of the malloc family's contract that the ox_
  * API leaves to the caller (argument checks, rounding overflows, errno
  * conventions) are settled here, in the static helpers below.
@@ -154,11 +155,11 @@ OX_EXPORT int malloc_trim(size_t pad) {
 
 /* C23; like free, NULL does nothing. */
 OX_EXPORT void free_sized(void *ptr, size_t size) {
-  if (ptr) ox_free_sized(ptr, size);
+  if (ptr) _ox_free_sized(ptr, size, OX_MIN_ALIGN);
 }
 
 OX_EXPORT void free_aligned_sized(void *ptr, size_t align, size_t size) {
-  if (ptr) ox_free_aligned_sized(ptr, align, size);
+  if (ptr) _ox_free_sized(ptr, size, align);
 }
 
 /* Old SunOS/glibc name for free. */
@@ -359,7 +360,7 @@ __attribute__((noreturn, cold)) static void new_failed(size_t size) {
 
 /* align 0 means "no alignment beyond malloc's". */
 static void *new_try(size_t size, size_t align) {
-  return align ? aligned_checked(align, size) : ox_malloc(size);
+  return align ? aligned_checked(align, size) : _ox_malloc(size);
 }
 
 __attribute__((noinline)) static void *new_slow(size_t size, size_t align) {
@@ -397,7 +398,10 @@ static void *new_nothrow(const char *name, size_t size, size_t align, const void
 }
 
 /* operator new / new[] (size_t) */
-OX_EXPORT void *_Znwm(size_t size) { return new_throwing(size, 0); }
+OX_EXPORT void *_Znwm(size_t size) {
+  void *p = _ox_malloc(size); /* the fast path inline, as in malloc */
+  return OX_LIKELY(p != NULL) ? p : new_slow(size, 0);
+}
 OX_EXPORT void *_Znam(size_t size) OX_ALIAS(_Znwm);
 /* (size_t, std::nothrow_t const&) */
 OX_EXPORT void *_ZnwmRKSt9nothrow_t(size_t size, const void *tag) {
@@ -420,11 +424,11 @@ OX_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t size, size_t align, co
 }
 
 /* operator delete / delete[] (void *) and (void *, std::nothrow_t const&) */
-OX_EXPORT void _ZdlPv(void *ptr) { ox_free(ptr); }
-OX_EXPORT void _ZdaPv(void *ptr) { ox_free(ptr); }
+OX_EXPORT void _ZdlPv(void *ptr) { _ox_free(ptr); }
+OX_EXPORT void _ZdaPv(void *ptr) { _ox_free(ptr); }
 OX_EXPORT void _ZdlPvRKSt9nothrow_t(void *ptr, const void *tag) {
   (void)tag;
-  ox_free(ptr);
+  _ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvRKSt9nothrow_t(void *ptr, const void *tag) OX_ALIAS(_ZdlPvRKSt9nothrow_t);
 /* sized: (void *, size_t) - the size is the one given to new */
@@ -433,13 +437,13 @@ OX_EXPORT void _ZdaPvm(void *ptr, size_t size) OX_ALIAS(free_sized);
 /* aligned: (void *, std::align_val_t) and its nothrow form */
 OX_EXPORT void _ZdlPvSt11align_val_t(void *ptr, size_t align) {
   (void)align;
-  ox_free(ptr);
+  _ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvSt11align_val_t(void *ptr, size_t align) OX_ALIAS(_ZdlPvSt11align_val_t);
 OX_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *tag) {
   (void)align;
   (void)tag;
-  ox_free(ptr);
+  _ox_free(ptr);
 }
 OX_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *ptr, size_t align, const void *tag)
     OX_ALIAS(_ZdlPvSt11align_val_tRKSt9nothrow_t);

@@ -114,7 +114,7 @@ static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_
  * Here and in page_refill, the stores are ordered so that a forked child
  * that adopts this heap finds, at any instant, each block in one list at
  * most (at worst some are lost to it), never one handed out twice. */
-OX_INLINE void page_extend(ox_page_t *page, bool prof) {
+OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   uint32_t left = page->reserved - page->capacity;
   if (left == 0) return;
   size_t bsize = page->block_size;
@@ -140,13 +140,14 @@ OX_INLINE void page_extend(ox_page_t *page, bool prof) {
   __atomic_store_n(&page->block_limit,
                    _ox_block_limit(page->block_magic, (uint32_t)bsize, page->capacity),
                    __ATOMIC_RELAXED);
+  OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * bsize);
   atomic_signal_fence(memory_order_release);
   page->free = head;
   if (prof && _ox_prof_sampling()) _ox_prof_grant(page);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
-OX_INLINE bool page_refill(ox_page_t *page, bool prof) {
+OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (!page->free) {
     if (prof && page->prof_held != NULL) {
       /* What profiling held back: its first block is a sampled one. */
@@ -154,6 +155,8 @@ OX_INLINE bool page_refill(ox_page_t *page, bool prof) {
       page->prof_held = NULL;
       page->prof_take_sampled = 1;
     } else {
+      /* Every block carved and not in use is in local_free now. */
+      OX_OWNER_ADD(heap->granted_bytes, (uint64_t)(page->capacity - page->used) * page->block_size);
       ox_block_t *local = page->local_free;
       page->local_free = NULL;
       atomic_signal_fence(memory_order_release);
@@ -162,7 +165,7 @@ OX_INLINE bool page_refill(ox_page_t *page, bool prof) {
     page->free_zero = 0;
     if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page);
   }
-  if (!page->free) page_extend(page, prof);
+  if (!page->free) page_extend(heap, page, prof);
   return page->free != NULL;
 }
 
@@ -219,7 +222,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     ox_page_t *next = page->next;
     page_unkeep(heap, page);
     page_sync_live(heap, page);
-    if (page_refill(page, prof)) {
+    if (page_refill(heap, page, prof)) {
       if (page != q->first) {
         queue_unlink(q, page);
         queue_push_front(q, page);
@@ -232,7 +235,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
   }
   page = _ox_segment_page_alloc(heap, cls);
   if (!page) return NULL;
-  page_extend(page, prof);
+  page_extend(heap, page, prof);
   queue_push_front(q, page);
   queue_sync_direct(heap, cls);
   return page;
@@ -243,7 +246,7 @@ OX_INLINE ox_page_t *find_page(ox_heap_t *heap, unsigned cls, bool prof) {
   if (page) { /* the common case: the first page refills (no list changes) */
     if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* in use again */
     page_sync_live(heap, page);
-    if (page_refill(page, prof)) {
+    if (page_refill(heap, page, prof)) {
       queue_sync_direct(heap, cls); /* it may point at the reuse list */
       return page;
     }
@@ -349,6 +352,15 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
 
 /* ---- after a free ---------------------------------------------------------- */
 
+/* A page leaves the heap with blocks it handed the fast path unused: they
+ * were counted as granted (the per-thread byte counters, stats.c). */
+static void page_forget_unused(ox_heap_t *heap, ox_page_t *page) {
+  uint64_t n = 0;
+  for (ox_block_t *b = page->free; b; b = _ox_link_get(b)) n++;
+  for (ox_block_t *b = page->prof_held; b; b = _ox_link_get(b)) n++;
+  OX_OWNER_ADD(heap->ungranted_bytes, n * page->block_size);
+}
+
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
@@ -361,6 +373,7 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   page_unkeep(heap, page);
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
+  page_forget_unused(heap, page);
   _ox_segment_page_free(heap, page);
 }
 
@@ -389,6 +402,7 @@ OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
 /* A local free for callers off the fast path (remote-free collection). */
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
   ox_page_t *page = _ox_segment_page_of(seg, p);
+  OX_OWNER_ADD(heap->collected_bytes, page->block_size);
   ox_block_t *b = p;
   _ox_link_set(b, page->local_free);
   atomic_signal_fence(memory_order_release); /* linked before published (fork) */
@@ -408,6 +422,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
       if (page->used == 0) {
         page_unkeep(heap, page);
         queue_unlink(q, page);
+        page_forget_unused(heap, page);
         _ox_segment_page_free(heap, page);
       }
       page = next;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "block_link.h"
 #include "internal.h"
 #include "oxalloc.h"
 #include "size_class.h"
@@ -16,6 +17,57 @@ _Atomic intptr_t _ox_stat[OX_STAT_COUNT];
 static size_t stat_value(ox_stat_id id) {
   intptr_t v = atomic_load_explicit(&_ox_stat[id], memory_order_relaxed);
   return v > 0 ? (size_t)v : 0;
+}
+
+/* ---- per-thread and cumulative bytes ----------------------------------------
+ * What a heap's fast paths allocated is derived, not counted: the blocks
+ * handed to them from its own pages (granted, counted by page.c) minus
+ * those still unused (walked here, by the owner only), plus the pops from
+ * its lists of other heaps' blocks (their `used`), plus huge blocks.  What
+ * they freed locally is what was popped minus what is live now minus what
+ * other threads freed into the heap. */
+
+typedef struct {
+  uint64_t alloc, dealloc;
+} byte_totals_t;
+
+static uint64_t unused_granted(ox_heap_t *heap) { /* owner only: walks its free lists */
+  uint64_t bytes = 0;
+  for (unsigned c = 0; c <= OX_CLASS_COUNT; c++) {
+    ox_page_queue_t *q = c < OX_CLASS_COUNT ? &heap->queue[c] : &heap->full;
+    for (ox_page_t *page = q->first; page; page = page->next) {
+      uint64_t n = 0;
+      for (ox_block_t *b = page->free; b; b = _ox_link_get(b)) n++;
+      for (ox_block_t *b = page->prof_held; b; b = _ox_link_get(b)) n++;
+      bytes += n * page->block_size;
+    }
+  }
+  return bytes;
+}
+
+static byte_totals_t heap_totals(ox_heap_t *heap, bool owner) {
+#define LOAD(field) atomic_load_explicit(&heap->field, memory_order_relaxed)
+  uint64_t popped = LOAD(granted_bytes) - LOAD(ungranted_bytes);
+  if (owner) popped -= unused_granted(heap);
+  uint64_t reused = 0, live = 0;
+  /* Pops from the lists of other heaps' blocks: read by the owner only
+   * (other threads' totals leave them out). */
+  for (unsigned c = 0; owner && c < OX_REUSE_CLASSES; c++)
+    reused += (uint64_t)heap->reuse[c].used * _ox_class_size(c);
+  for (unsigned c = 0; c < OX_CLASS_COUNT; c++)
+    if (LOAD(live[c]) > 0) live += (uint64_t)LOAD(live[c]) * _ox_class_size(c);
+  uint64_t freed_here = popped - live - LOAD(collected_bytes);
+  byte_totals_t t = {popped + reused + LOAD(huge_alloc_bytes),
+                     freed_here + LOAD(remote_sent_bytes) + LOAD(huge_freed_bytes)};
+#undef LOAD
+  return t;
+}
+
+void _ox_stats_thread_attach(ox_heap_t *heap) {
+  _ox_heap_sync_live(heap);
+  byte_totals_t t = heap_totals(heap, true);
+  heap->attach_alloc = t.alloc;
+  heap->attach_dealloc = t.dealloc;
 }
 
 static void add_heap(ox_heap_t *heap, void *arg) {
@@ -30,6 +82,14 @@ static void add_heap(ox_heap_t *heap, void *arg) {
   }
   out->remote_frees += atomic_load_explicit(&heap->remote_frees, memory_order_relaxed);
   out->remote_frees += atomic_load_explicit(&heap->remote_frees_sent, memory_order_relaxed);
+  bool mine = heap == _ox_tl_heap;
+  byte_totals_t t = heap_totals(heap, mine);
+  out->total_allocated_bytes += t.alloc;
+  out->total_deallocated_bytes += t.dealloc;
+  if (mine) {
+    out->thread_allocated_bytes = t.alloc - heap->attach_alloc;
+    out->thread_deallocated_bytes = t.dealloc - heap->attach_dealloc;
+  }
   out->kept_page_bytes += atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed);
 }
 
@@ -55,6 +115,7 @@ OX_PUBLIC int ox_stats_get(ox_stats_t *out) {
   out->returned_bytes = stat_value(OX_STAT_RETURNED);
   out->os_calls = stat_value(OX_STAT_OS_CALLS);
   out->threads_seen = stat_value(OX_STAT_THREADS);
+  out->peak_committed_bytes = stat_value(OX_STAT_COMMITTED_MAX);
   out->pending_purge_bytes = stat_value(OX_STAT_PENDING_PURGE);
   out->segment_cache_bytes = stat_value(OX_STAT_CACHED_SEGMENT);
   out->huge_cache_bytes = _ox_huge_cache_bytes();
@@ -121,6 +182,11 @@ static const struct {
     TOTAL(os_calls, "OS calls"),
     TOTAL(remote_frees, "remote frees"),
     TOTAL(threads_seen, "threads seen"),
+    TOTAL(thread_allocated_bytes, "thread allocated"),
+    TOTAL(thread_deallocated_bytes, "thread freed"),
+    TOTAL(total_allocated_bytes, "total allocated"),
+    TOTAL(total_deallocated_bytes, "total freed"),
+    TOTAL(peak_committed_bytes, "peak committed"),
     TOTAL(pending_purge_bytes, "unused: pending purge"),
     TOTAL(kept_page_bytes, "unused: kept pages"),
     TOTAL(segment_cache_bytes, "unused: segment cache"),

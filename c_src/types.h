@@ -207,6 +207,18 @@ struct ox_heap_s {
   /* Statistics: bytes of empty pages kept for their class (page_retire),
    * as of the owner's last slow path; written by the heap's holder only. */
   _Atomic size_t kept_bytes;
+  /* Bytes the heap's threads allocated and freed, for the per-thread and
+   * cumulative figures of ox_stats_t (stats.c), counted on slow paths
+   * only: what the fast paths did is derived from them and the pages'
+   * counts.  Written by the owner, read by anyone (as live[]).  The
+   * attach_* values are the derived totals when the current thread took
+   * the heap. */
+  _Atomic uint64_t granted_bytes;     /* class blocks handed to the fast path from own pages */
+  _Atomic uint64_t ungranted_bytes;   /* ... of them still unused when their page was retired */
+  _Atomic uint64_t collected_bytes;   /* own blocks freed by other threads, taken back */
+  _Atomic uint64_t remote_sent_bytes; /* blocks of other heaps freed by this heap's thread */
+  _Atomic uint64_t huge_alloc_bytes, huge_freed_bytes; /* huge blocks by this heap's thread */
+  uint64_t attach_alloc, attach_dealloc;
   /* Blocks of other heaps this thread freed, kept for its own next
    * allocations (reuse.h): one page-shaped list per class, which
    * direct[c] points at while it holds blocks. */

@@ -113,6 +113,22 @@ typedef struct ox_stats {
   size_t os_calls;        /* mmap, munmap, madvise and mremap calls so far */
   size_t remote_frees;    /* frees of blocks owned by another thread's heap */
   size_t threads_seen;    /* thread heaps set up (created or adopted) */
+  size_t class_count;     /* entries used in `classes` */
+  struct {
+    size_t block_size;
+    size_t live_blocks;
+  } classes[OX_STATS_MAX_CLASSES];
+  /* Byte counters (block sizes), kept on slow paths and derived, never on
+   * the fast paths.  The calling thread's are exact for its own heap
+   * (first-class heaps not included) since the thread started, as
+   * jemalloc's thread.allocated / thread.deallocated; the process totals
+   * add every heap, other threads' as of their last slow path (blocks
+   * handed to their caches and not yet used count as allocated). */
+  size_t thread_allocated_bytes;   /* allocated by the calling thread */
+  size_t thread_deallocated_bytes; /* freed by the calling thread, whoever allocated */
+  size_t total_allocated_bytes;    /* allocated by the process so far (cumulative) */
+  size_t total_deallocated_bytes;  /* freed by the process so far */
+  size_t peak_committed_bytes;     /* the most committed_bytes has ever been */
   /* Resident but unused: memory that counts in resident_bytes without
    * holding a live block, by kind (a cache is not a leak).  Each goes back
    * to the OS after the purge delay, or now with ox_collect. */
@@ -121,11 +137,6 @@ typedef struct ox_stats {
                                  and thread; as of the owner's last slow path) */
   size_t segment_cache_bytes; /* empty 4 MiB segments cached for reuse: touched pages */
   size_t huge_cache_bytes;    /* freed huge blocks cached for reuse (their mappings) */
-  size_t class_count;         /* entries used in `classes` */
-  struct {
-    size_t block_size;
-    size_t live_blocks;
-  } classes[OX_STATS_MAX_CLASSES];
 } ox_stats_t;
 
 /* Fill `*out`.  Returns 0, or EINVAL for NULL.  Never allocates. */

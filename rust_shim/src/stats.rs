@@ -96,6 +96,24 @@ pub struct Stats {
     pub remote_frees: usize,
     /// Thread heaps set up so far (created or adopted).
     pub threads_seen: usize,
+    // Entries of `classes` in use; read through `classes()`, which never
+    // trusts it beyond the array.
+    class_count: usize,
+    classes: [SizeClass; MAX_CLASSES],
+    /// Bytes (block sizes) the calling thread allocated since it started,
+    /// from its own heap (jemalloc's `thread.allocated`).  Counted on slow
+    /// paths and derived, never on the fast path.
+    pub thread_allocated_bytes: usize,
+    /// Bytes the calling thread freed since it started, whoever allocated
+    /// them (jemalloc's `thread.deallocated`).
+    pub thread_deallocated_bytes: usize,
+    /// Bytes the process allocated so far (every thread; other threads as
+    /// of their last slow path).
+    pub total_allocated_bytes: usize,
+    /// Bytes the process freed so far.
+    pub total_deallocated_bytes: usize,
+    /// The highest `committed_bytes` so far.
+    pub peak_committed_bytes: usize,
     /// Resident but unused: free pages of heaps waiting for the purge
     /// delay.  This and the next three fields count in `resident_bytes`
     /// without holding a live block (a cache, not a leak); all go back to
@@ -109,10 +127,6 @@ pub struct Stats {
     pub segment_cache_bytes: usize,
     /// Resident but unused: freed huge blocks cached for reuse.
     pub huge_cache_bytes: usize,
-    // Entries of `classes` in use; read through `classes()`, which never
-    // trusts it beyond the array.
-    class_count: usize,
-    classes: [SizeClass; MAX_CLASSES],
 }
 
 impl Stats {
@@ -160,6 +174,11 @@ impl Default for Stats {
             huge_cache_bytes: 0,
             class_count: 0,
             classes: [SizeClass::default(); MAX_CLASSES],
+            thread_allocated_bytes: 0,
+            thread_deallocated_bytes: 0,
+            total_allocated_bytes: 0,
+            total_deallocated_bytes: 0,
+            peak_committed_bytes: 0,
         }
     }
 }
@@ -191,6 +210,11 @@ impl fmt::Debug for Stats {
             .field("segment_cache_bytes", &self.segment_cache_bytes)
             .field("huge_cache_bytes", &self.huge_cache_bytes)
             .field("live_classes", &Live(self.classes()))
+            .field("thread_allocated_bytes", &self.thread_allocated_bytes)
+            .field("thread_deallocated_bytes", &self.thread_deallocated_bytes)
+            .field("total_allocated_bytes", &self.total_allocated_bytes)
+            .field("total_deallocated_bytes", &self.total_deallocated_bytes)
+            .field("peak_committed_bytes", &self.peak_committed_bytes)
             .finish()
     }
 }

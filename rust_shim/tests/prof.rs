@@ -23,6 +23,24 @@ fn one_quarter() -> Vec<u8> {
 }
 
 #[test]
+fn thread_counters() {
+    // Through the global allocator: this thread's bytes, block sizes
+    // (4096 is a class size, so the figures are exact).
+    let before = oxalloc::stats();
+    let v: Vec<Vec<u8>> = (0..100).map(|_| Vec::with_capacity(4096)).collect();
+    let during = oxalloc::stats();
+    drop(v);
+    let after = oxalloc::stats();
+    let alloc = during.thread_allocated_bytes - before.thread_allocated_bytes;
+    let freed = after.thread_deallocated_bytes - during.thread_deallocated_bytes;
+    // The outer Vec's buffer (100 * 24 bytes: a 2400-byte class) too.
+    assert!(alloc >= 100 * 4096 && alloc <= 100 * 4096 + 4096, "allocated {alloc}");
+    assert!(freed >= 100 * 4096 && freed <= 100 * 4096 + 4096, "freed {freed}");
+    assert!(after.total_allocated_bytes >= after.thread_allocated_bytes);
+    assert!(after.peak_committed_bytes >= after.committed_bytes);
+}
+
+#[test]
 fn profile_round_trip() {
     oxalloc::prof::start(16 * 1024).expect("start");
     let mut keep = Vec::with_capacity(40_000);

@@ -69,6 +69,12 @@ fn layout_matches_ox_stats_t() {
         ("os_calls", std::mem::offset_of!(Stats, os_calls)),
         ("remote_frees", std::mem::offset_of!(Stats, remote_frees)),
         ("threads_seen", std::mem::offset_of!(Stats, threads_seen)),
+        // after the class table
+        ("thread_allocated_bytes", std::mem::offset_of!(Stats, thread_allocated_bytes)),
+        ("thread_deallocated_bytes", std::mem::offset_of!(Stats, thread_deallocated_bytes)),
+        ("total_allocated_bytes", std::mem::offset_of!(Stats, total_allocated_bytes)),
+        ("total_deallocated_bytes", std::mem::offset_of!(Stats, total_deallocated_bytes)),
+        ("peak_committed_bytes", std::mem::offset_of!(Stats, peak_committed_bytes)),
         ("pending_purge_bytes", std::mem::offset_of!(Stats, pending_purge_bytes)),
         ("kept_page_bytes", std::mem::offset_of!(Stats, kept_page_bytes)),
         ("segment_cache_bytes", std::mem::offset_of!(Stats, segment_cache_bytes)),
@@ -82,9 +88,10 @@ fn layout_matches_ox_stats_t() {
     for (name, off) in fields {
         check(format!("offsetof(ox_stats_t, {name}) == {off}"));
     }
-    check(format!("offsetof(ox_stats_t, class_count) == {}", fields[fields.len() - 1].1 + 8));
+    check(format!("offsetof(ox_stats_t, class_count) == {}", fields[11].1 + 8));
     check(format!("sizeof(((ox_stats_t *)0)->classes[0]) == {class}"));
-    check(format!("offsetof(ox_stats_t, classes) + OX_STATS_MAX_CLASSES * {class} == sizeof(ox_stats_t)"));
+    check(format!("offsetof(ox_stats_t, classes) + OX_STATS_MAX_CLASSES * {class} == offsetof(ox_stats_t, thread_allocated_bytes)"));
+    check(format!("offsetof(ox_stats_t, huge_cache_bytes) + 8 == sizeof(ox_stats_t)"));
     check(format!("offsetof(ox_stats_t, classes[0].live_blocks) - offsetof(ox_stats_t, classes) == {}",
         std::mem::offset_of!(oxalloc::SizeClass, live_blocks)));
 

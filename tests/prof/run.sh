@@ -144,5 +144,12 @@ else
   ko "off_no_samples" "$(cat "$OUT/off.top" "$OUT/off.top.err" 2>/dev/null)"
 fi
 
+# 14. Per-thread and cumulative byte counters (counters.c).
+run "$OUT/counters" >"$OUT/counters.txt" 2>&1
+grep -E '^(PASS|FAIL)' "$OUT/counters.txt"
+pass=$((pass + $(grep -c '^PASS' "$OUT/counters.txt")))
+fail=$((fail + $(grep -c '^FAIL' "$OUT/counters.txt")))
+grep -q '^counters: [0-9]* passed, 0 failed' "$OUT/counters.txt" || ko counters "$(tail -3 "$OUT/counters.txt")"
+
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

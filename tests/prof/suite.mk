@@ -13,11 +13,15 @@ $(PROF_DIR)/split: tests/prof/split.c
 $(PROF_DIR)/live: tests/prof/live.c $(BUILD)/liboxalloc.a include/oxalloc.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
+$(PROF_DIR)/counters: tests/prof/counters.c $(BUILD)/liboxalloc.a include/oxalloc.h
+	@mkdir -p $(@D)
+	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
 $(PROF_DIR)/dump_off: tests/prof/dump_off.c $(BUILD)/liboxalloc.a include/oxalloc.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
 
 TEST_SUITES += test-prof
 .PHONY: test-prof
-test-prof: $(BUILD)/liboxalloc.so $(PROF_DIR)/split $(PROF_DIR)/live $(PROF_DIR)/dump_off
+test-prof: $(BUILD)/liboxalloc.so $(PROF_DIR)/split $(PROF_DIR)/live $(PROF_DIR)/dump_off \
+           $(PROF_DIR)/counters
 	@bash tests/prof/run.sh $(BUILD) $(abspath $(PROF_DIR))
