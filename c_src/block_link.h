@@ -7,7 +7,9 @@
  * overflow from the block before, or a use-after-free write, then turns
  * the link into an address outside the block's segment, which the
  * allocator refuses (abort with a message) instead of handing it out.
- * In the other builds these are plain loads and stores.
+ * In the checked build the second word seals the first (checked.c): any
+ * write into either is reported when the link is next read.  In the
+ * release build these are plain loads and stores.
  */
 #ifndef OX_BLOCK_LINK_H
 #define OX_BLOCK_LINK_H
@@ -23,6 +25,9 @@ OX_INLINE uintptr_t _ox_link_code(const ox_block_t *b) { return _ox_link_key ^ (
 
 /* Next block of a page's free list: always in the same segment. */
 OX_INLINE ox_block_t *_ox_link_get(const ox_block_t *b) {
+#if OX_CHECKED
+  _ox_checked_verify_link(b);
+#endif
 #if OX_SECURE
   uintptr_t next = (uintptr_t)b->next ^ _ox_link_code(b);
   if (OX_UNLIKELY(next != 0 && ((next ^ (uintptr_t)b) >> OX_SEGMENT_SHIFT) != 0))
@@ -39,10 +44,16 @@ OX_INLINE void _ox_link_set(ox_block_t *b, ox_block_t *next) {
 #else
   b->next = next;
 #endif
+#if OX_CHECKED
+  _ox_checked_seal_link(b);
+#endif
 }
 
 /* Next block of a heap's remote list: any segment, checked by the caller. */
 OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
+#if OX_CHECKED
+  _ox_checked_verify_link(b);
+#endif
 #if OX_SECURE
   return (ox_block_t *)((uintptr_t)b->next ^ _ox_link_code(b));
 #else
@@ -66,7 +77,7 @@ OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
  * block's address: a live block holds it only if the program wrote that
  * exact value at that exact place (stale marks left in memory belong to
  * other addresses).  The checked build has exact checks of its own and
- * uses the word for its link seal instead (checked.c). */
+ * uses the word for the link's seal instead (checked.c). */
 OX_INLINE uintptr_t _ox_freed_mark(const void *p) { return _ox_free_tag ^ (uintptr_t)p; }
 
 OX_INLINE bool _ox_is_marked_freed(const void *p) {

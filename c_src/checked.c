@@ -4,8 +4,10 @@
  *
  * Class block layout in this build:
  *   [ user bytes: requested size | canary 0xFC ... | trailer (16 bytes) ]
- * A freed block holds 0xDF from byte 16 (bytes 0..15 are the allocator's)
- * up to the trailer, and is verified when it is handed out again.  Huge
+ * A freed block holds its free-list link in bytes 0..7 and a seal of that
+ * link in bytes 8..15 (verified whenever the link is read), and 0xDF from
+ * byte 16 up to the trailer (verified when it is handed out again).  The
+ * trailer's two spare bytes are canary bytes too.  Huge
  * blocks keep their requested size in the segment header instead, with a
  * canary after it up to 4 KiB.
  */
@@ -27,6 +29,7 @@
 #define VALGRIND_RESIZEINPLACE_BLOCK(p, old, new, redzone)  ((void)0)
 #define VALGRIND_MAKE_MEM_NOACCESS(p, n)                    ((void)0)
 #define VALGRIND_MAKE_MEM_UNDEFINED(p, n)                   ((void)0)
+#define VALGRIND_MAKE_MEM_DEFINED(p, n)                     ((void)0)
 #define VG_QUIET_BEGIN()                                    ((void)0)
 #define VG_QUIET_END()                                      ((void)0)
 #endif
@@ -42,9 +45,11 @@ typedef struct {
   uint32_t size;
   uint8_t align_log2;
   uint8_t state;
-  uint16_t unused;
-  uint64_t seal; /* ties the trailer to its block, so stale bytes don't pass */
+  uint16_t canary; /* two more canary bytes, part of the overflow check */
+  uint64_t seal;   /* ties the trailer to its block, so stale bytes don't pass */
 } trailer_t;
+
+#define TRAILER_CANARY ((uint16_t)(CANARY | CANARY << 8))
 
 _Static_assert(sizeof(trailer_t) == OX_CHECK_TRAILER, "trailer size");
 
@@ -104,12 +109,12 @@ static void trailer_write(uint8_t *block, size_t block_size, size_t size, size_t
   t->size = (uint32_t)size;
   t->align_log2 = (uint8_t)__builtin_ctzl(align);
   t->state = state;
-  t->unused = 0;
+  t->canary = TRAILER_CANARY;
   t->seal = seal_for(block, block_size, t);
 }
 
-/* A freed block's first two words are the allocator's (the free-list
- * link; the second is cleared when the block is handed out). */
+/* A freed block's first two words are the allocator's: the free-list
+ * link and its seal (below). */
 #define FREED_FROM (2 * sizeof(uintptr_t))
 
 /* Bytes of a freed block that hold the FREED pattern. */
@@ -177,7 +182,7 @@ static void check_live(ox_segment_t *seg, const void *p) {
     die_at("heap corruption: trailer overwritten for block", p);
   if (t->state == STATE_FREE) die_at("double free of", p);
   size_t canary_len = b.block_size - OX_CHECK_TRAILER - t->size;
-  if (!all_bytes(b.block + t->size, canary_len, CANARY)) {
+  if (!all_bytes(b.block + t->size, canary_len, CANARY) || t->canary != TRAILER_CANARY) {
     line_t l = {.n = 0};
     put(&l, "oxalloc: write past the end of block ");
     put_hex(&l, p);
@@ -346,6 +351,30 @@ void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t alig
   VALGRIND_RESIZEINPLACE_BLOCK(p, old_size, new_size, 0);
   hide_tail(p, new_size);
   VG_QUIET_END();
+}
+
+void _ox_checked_own_header(void *p, size_t n) { VALGRIND_MAKE_MEM_DEFINED(p, n); }
+
+/* The seal of a free block's link: the link word mixed with the block's
+ * address and a per-process secret. */
+static uintptr_t link_seal(const ox_block_t *b) {
+  uintptr_t x = (((const uintptr_t *)b)[0] ^ (uintptr_t)b) * 0x9E3779B97F4A7C15ull;
+  return (x ^ (x >> 31)) ^ _ox_free_tag;
+}
+
+/* The seal lives in memory valgrind knows as freed (a read of byte 8 of
+ * a freed block is the program's error): accessed with reporting off. */
+void _ox_checked_seal_link(ox_block_t *b) {
+  VG_QUIET_BEGIN();
+  ((uintptr_t *)b)[1] = link_seal(b);
+  VG_QUIET_END();
+}
+
+void _ox_checked_verify_link(const ox_block_t *b) {
+  VG_QUIET_BEGIN();
+  bool intact = ((const uintptr_t *)b)[1] == link_seal(b);
+  VG_QUIET_END();
+  if (!intact) die_at("write to a freed block detected when it was reused:", b);
 }
 
 /* A thread's exit collects blocks freed by others: allocator reads. */

@@ -90,7 +90,9 @@ static uint8_t *huge_base_in(uint8_t *raw, size_t offset, size_t align) {
  * one fresh mapping) and enter it in the segment map. */
 static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t align,
                       const huge_pieces_t *pieces) {
-  memset(seg, 0, HUGE_PIECES_AT); /* the page may hold a freed block's data */
+  /* The page may hold a freed block's data (a split or assembled mapping). */
+  _ox_checked_own_header(seg, HUGE_PIECES_AT + sizeof(huge_pieces_t));
+  memset(seg, 0, HUGE_PIECES_AT);
   seg->kind = OX_KIND_HUGE;
   seg->page_shift = 63; /* every address maps to pages[0] */
   seg->page_count = 1;

@@ -281,8 +281,19 @@ void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t alig
 size_t _ox_checked_usable(ox_segment_t *seg, const void *p);
 void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t align);
 void _ox_checked_quiet(bool quiet);
+/* `n` bytes at `p` are the allocator's own metadata from now on (a huge
+ * header written where a freed block's pages were): valgrind is told. */
+void _ox_checked_own_header(void *p, size_t n);
+/* A free block's second word seals its first (the free-list link), so
+ * that a program's write into either is found when the link is read. */
+void _ox_checked_seal_link(ox_block_t *b);
+void _ox_checked_verify_link(const ox_block_t *b);
 #else
 OX_INLINE void _ox_checked_quiet(bool quiet) { (void)quiet; }
+OX_INLINE void _ox_checked_own_header(void *p, size_t n) {
+  (void)p;
+  (void)n;
+}
 OX_INLINE void _ox_check_live(ox_segment_t *seg, const void *p) {
   (void)seg;
   (void)p;

@@ -161,10 +161,12 @@ void ox_stats_json(void (*out)(const char *text, void *arg), void *arg);
  *     variable or a malformed value gets one warning line on stderr and
  *     changes nothing;
  *   - ox_option_set may be called at any time, from any thread: every
- *     option is read where it is used, so the new value applies from its
- *     next use on (an option about new mappings, such as eager_commit,
- *     applies to mappings made from then on).  Set before the start, it
- *     takes the place of the environment variable.
+ *     option is read at the moments it governs (docs/options.md lists
+ *     them) and never copied, so the new value applies from the next of
+ *     those moments (at once for most; eager_commit to mappings made from
+ *     then on; show_stats at exit; the profiler's start-up options only
+ *     before the start).  Set before the start, it takes the place of the
+ *     environment variable.
  * ox_option_set returns 0, or EINVAL for an unknown name or a value out of
  * range; it never refuses a change for being late. */
 int ox_option_set(const char *name, long value);

@@ -74,6 +74,35 @@ static void use_after_free(void) {
   for (int i = 0; i < 100000; i++) (void)ox_malloc(100);
 }
 
+/* mimalloc-bench's write_after_free_reuse at size 8: the write lands on
+ * the free-list link. */
+static void write_after_free_link(void) {
+  char *p = ox_malloc(8);
+  ox_free(p);
+  memset(p, 'x', 8);
+  expect("oxalloc: write to a freed block detected when it was reused: 0x%" PRIxPTR "\n", p, NULL);
+  for (int i = 0; i < 100000; i++) (void)ox_malloc(8);
+}
+
+/* The second word of a freed block (the link's seal; a tag elsewhere). */
+static void write_after_free_word_1(void) {
+  uint64_t *p = rust_alloc(64, 8);
+  rust_dealloc(p, 64, 8);
+  p[1] = 0;
+  expect("oxalloc: write to a freed block detected when it was reused: 0x%" PRIxPTR "\n", p, NULL);
+  for (int i = 0; i < 100000; i++) (void)rust_alloc(64, 8);
+}
+
+/* Bytes 70-71 past a 64-byte block: the trailer's spare bytes. */
+static void overflow_trailer_spare(void) {
+  char *p = ox_malloc(64);
+  p[70] = 'x';
+  p[71] = 'y';
+  expect("oxalloc: write past the end of block 0x%" PRIxPTR " (size 64) detected at free\n", p,
+         NULL);
+  ox_free(p);
+}
+
 static void layout_size(void) {
   void *p = rust_alloc(64, 8);
   expect("oxalloc: layout mismatch for 0x%" PRIxPTR
@@ -125,6 +154,7 @@ static void run(const char *name, void (*misuse)(void)) {
     close(err[0]);
     want_fd = out[1];
     dup2(err[1], 2);
+    alarm(20); /* a hang fails the case */
     misuse();
     _exit(0); /* no abort: the case fails */
   }
@@ -138,7 +168,11 @@ static void run(const char *name, void (*misuse)(void)) {
   bool aborted = WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT;
   bool ok = aborted && want[0] && strcmp(got, want) == 0;
   printf("%s %s: %s", ok ? "PASS" : "FAIL", name, got[0] ? got : "(no message)\n");
-  if (!ok) printf("     expected: %s", want[0] ? want : "(nothing)\n");
+  if (!ok) {
+    if (WIFSIGNALED(status)) printf("     (child killed by signal %d)\n", WTERMSIG(status));
+    else printf("     (child exited with %d)\n", WEXITSTATUS(status));
+    printf("     expected: %s", want[0] ? want : "(nothing)\n");
+  }
   ok ? passed++ : failed++;
 }
 
@@ -149,6 +183,9 @@ int main(void) {
   run("interior-free", interior_free);
   run("write-past-end", overflow);
   run("write-after-free", use_after_free);
+  run("write-after-free-link", write_after_free_link);
+  run("write-after-free-word-1", write_after_free_word_1);
+  run("write-past-end-trailer-spare", overflow_trailer_spare);
   run("layout-size", layout_size);
   run("layout-align", layout_align);
   run("layout-realloc", layout_realloc);

@@ -99,6 +99,11 @@ else
   run "${vg[@]}" "$dir/vgc_smoke"
   result valgrind-checked-clean "$([ "$rc" -eq 0 ] && echo 1)" \
     "exit $rc (repro: ${vg[*]} $dir/vgc_smoke)"
+  # ...as must huge blocks whose cached mappings are split and assembled
+  # (the cache's headers then lie in freed blocks' pages).
+  run "${vg[@]}" "$dir/vgc_huge_split"
+  result valgrind-checked-huge-cache-headers "$([ "$rc" -eq 0 ] && echo 1)" \
+    "exit $rc (repro: ${vg[*]} $dir/vgc_huge_split)"
   # ...and misuse inside oxalloc blocks must be reported as for glibc's.
   for mode in leak rust-leak leak-large uaf rust-uaf overflow; do
     case $mode in

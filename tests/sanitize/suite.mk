@@ -6,8 +6,9 @@
 #                            (statistics read during allocation) compiled with the core
 #                        (c) valgrind memcheck: smoke.c and the quicker core
 #                            tests linked against $(BUILD)/liboxalloc.a, and
-#                            smoke.c against the checked build (which reports
-#                            its blocks to valgrind), must be clean; misuse
+#                            smoke.c and huge_split.c against the checked build
+#                            (which reports its blocks to valgrind), must be
+#                            clean; misuse
 #                            (misuse.c) in the checked build must be reported
 # The runs themselves are in run_sanitize.sh; closing line
 # "sanitize: N passed, N failed".
@@ -63,7 +64,7 @@ $(SAN_DIR)/vg_core_tests: $(SAN_CORE_TESTS) $(SAN_CORE_HDRS) $(BUILD)/liboxalloc
 	$(CC) $(SAN_TEST_FLAGS) $(SAN_CORE_TESTS) $(BUILD)/liboxalloc.a -o $@ -pthread
 
 SAN_BINS := $(SAN_DIR)/ubsan_smoke $(SAN_DIR)/tsan_threads $(SAN_DIR)/tsan_stats $(SAN_DIR)/vg_smoke \
-            $(SAN_DIR)/vgc_smoke $(SAN_DIR)/vgc_misuse
+            $(SAN_DIR)/vgc_smoke $(SAN_DIR)/vgc_misuse $(SAN_DIR)/vgc_huge_split
 ifneq ($(SAN_CORE_TESTS),)
 SAN_BINS += $(SAN_DIR)/ubsan_core_tests $(SAN_DIR)/vg_core_tests
 endif
