@@ -217,8 +217,9 @@ void _ox_heap_clear(ox_heap_t *heap) {
     atomic_store_explicit(&heap->live[c], 0, memory_order_relaxed);
   }
   heap->full.first = heap->full.last = NULL;
-  for (int k = 0; k < OX_PAGED_KINDS; k++) heap->segments[k] = NULL;
-  heap->all_segments = NULL;
+  /* heap->segments[] and all_segments are empty already: the segments
+   * left them as they were released (under the purge lock, which the
+   * background purger may hold while it reads those lists). */
   atomic_store_explicit(&heap->kept_bytes, 0, memory_order_relaxed);
   atomic_store_explicit(&heap->remote, NULL, memory_order_relaxed);
 }

@@ -10,7 +10,9 @@
 #include "lc.h"
 
 #define THREADS 16
+#ifndef PER_THREAD /* -DPER_THREAD=64*MiB: the 1 GiB scenario */
 #define PER_THREAD (32 * MiB)
+#endif
 static const size_t sizes[] = { 48, 256, 1000, 4000, 24 * KiB, 200 * KiB };
 #define NSIZES (sizeof sizes / sizeof sizes[0])
 static void **blocks[THREADS];
@@ -49,7 +51,8 @@ int main(void)
     size_t rss = rss_bytes();
     size_t after_free = rss;
     uint64_t waited = 0;
-    while (rss > peak / 20 && waited < (uint64_t)delay + 1000) {
+    uint64_t wait_ms = getenv("LC_WAIT_MS") ? strtoull(getenv("LC_WAIT_MS"), NULL, 10) : 0;
+    while ((rss > peak / 20 && waited < (uint64_t)delay + 1000) || waited < wait_ms) {
         usleep(50 * 1000);
         waited += 50;
         rss = rss_bytes();

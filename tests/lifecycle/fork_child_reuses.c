@@ -47,6 +47,7 @@ int main(void)
         size_t after = lc_committed();
         printf("child: committed %zu MiB before, %zu MiB after freeing and "
                "allocating 200 MiB again\n", before >> 20, after >> 20);
+        fflush(stdout);
         _exit(after < before + 64 * MiB ? 0 : 1);
     }
     int rc = lc_wait(pid);

@@ -34,6 +34,10 @@ run stress-4-purge-now 90 env OXALLOC_PURGE_DELAY=0 \
   "$dir/stress" 4 4 40000 41 80
 run stress-8-no-caches 90 env OXALLOC_PURGE_DELAY=0 OXALLOC_SEGMENT_CACHE=0 \
   OXALLOC_HUGE_CACHE_MB=0 "$dir/stress" 8 4 20000 81 80
+# The background purger (OXALLOC_BACKGROUND=1) purging every heap's free
+# pages every 10 ms while their owners allocate and free.
+run stress-4-background 90 env OXALLOC_BACKGROUND=1 OXALLOC_PURGE_DELAY=20 \
+  "$dir/stress" 4 4 40000 43 80
 # The checked build under the same load (no false reports on correct use).
 run stress-8-checked 90 "$dir/stress-checked" 8 4 10000 88 80
 # (b) thread churn: PHASES WAVES WATCHDOG (5 x 100 waves x 8 threads).
