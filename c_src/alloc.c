@@ -28,8 +28,6 @@ static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
 
 /* Any size, any power-of-two `align`, from `heap`, without the checked
  * build's trailer. */
-static size_t huge_usable_of(const void *p) { return _ox_segment_lookup(p)->huge_usable; }
-
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   if (align <= OX_CLASS_ALIGN_MAX && size <= OX_LARGE_MAX) {
     size_t rounded = size;
@@ -45,8 +43,6 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   void *p = _ox_huge_alloc(size, align, zero);
   if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
     _ox_huge_attach(heap, p);
-  if (p && _ox_tl_heap != &_ox_empty_heap)
-    OX_OWNER_ADD(_ox_tl_heap->huge_alloc_bytes, huge_usable_of(p));
   if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_huge_alloc(p, size, align);
   return p;
 }

@@ -314,13 +314,16 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *heap = seg->heap;
   ox_heap_t *me = _ox_tl_heap;
   ox_block_t *b = p;
-  if (me != &_ox_empty_heap)
-    OX_OWNER_ADD(me->remote_sent_bytes, _ox_segment_page_of(seg, p)->block_size);
+  ox_page_t *page = _ox_segment_page_of(seg, p);
   /* Its thread exited: straight home (kept here, the block would hold the
    * page of a heap that nobody else frees into). */
-  if (free_into_abandoned(heap, seg, p)) return;
+  if (free_into_abandoned(heap, seg, p)) {
+    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, page->block_size);
+    return;
+  }
   if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
       thread_token()) { /* a first-class heap of this thread */
+    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, page->block_size);
     _ox_page_free_block(heap, seg, p);
     return;
   }
@@ -333,7 +336,12 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
     return;
   }
   _ox_heap_enter(me);
-  if (!_ox_reuse_put(me, heap, _ox_segment_page_of(seg, p), b)) batch_add(me, heap, b);
+  /* A block kept in the reuse list counts through the list's capacity
+   * (stats.c): no work here. */
+  if (!_ox_reuse_put(me, heap, page, b)) {
+    batch_add(me, heap, b);
+    OX_OWNER_ADD(me->remote_sent_bytes, page->block_size);
+  }
   OX_OWNER_ADD(me->remote_frees_sent, 1);
   _ox_heap_leave(me);
 }

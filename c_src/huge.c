@@ -502,6 +502,17 @@ size_t _ox_huge_cache_bytes(void) {
   return atomic_load_explicit(&huge_cached_bytes, memory_order_relaxed);
 }
 
+/* The calling thread's byte counters (stats.c): a huge block that grows
+ * counts as allocated bytes, one that shrinks or goes as freed bytes. */
+static void count_for_thread(intptr_t delta) {
+  ox_heap_t *me = _ox_tl_heap;
+  if (me == &_ox_empty_heap) return;
+  if (delta > 0)
+    OX_OWNER_ADD(me->huge_alloc_bytes, (uint64_t)delta);
+  else
+    OX_OWNER_ADD(me->huge_freed_bytes, (uint64_t)-delta);
+}
+
 /* ---- the huge API ----------------------------------------------------------- */
 
 void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
@@ -529,6 +540,7 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   seg->arena = NULL;
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, 1);
   _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)seg->huge_usable);
+  count_for_thread((intptr_t)seg->huge_usable);
   return (uint8_t *)seg + seg->huge_offset;
 }
 
@@ -574,7 +586,7 @@ void _ox_huge_release_arena(ox_heap_t *arena) {
 }
 
 void _ox_huge_free(ox_segment_t *seg) {
-  if (_ox_tl_heap != &_ox_empty_heap) OX_OWNER_ADD(_ox_tl_heap->huge_freed_bytes, seg->huge_usable);
+  count_for_thread(-(intptr_t)seg->huge_usable);
   if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
     _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
   if (seg->arena) huge_detach(seg);
@@ -608,6 +620,7 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
   if (new_map <= seg->map_size && seg->map_size - new_map <= huge_keep_excess(new_map)) {
     size_t usable = new_map - seg->huge_offset;
     _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)usable - (intptr_t)seg->huge_usable);
+    count_for_thread((intptr_t)usable - (intptr_t)seg->huge_usable);
     seg->huge_usable = usable;
     return (uint8_t *)seg + seg->huge_offset;
   }
@@ -625,5 +638,6 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
     return NULL;
   }
   _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)resized->huge_usable - (intptr_t)old_usable);
+  count_for_thread((intptr_t)resized->huge_usable - (intptr_t)old_usable);
   return (uint8_t *)resized + resized->huge_offset;
 }

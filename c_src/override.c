@@ -183,8 +183,8 @@ OX_EXPORT void *__libc_pvalloc(size_t size) { return pvalloc_rounded(size); }
  *            caches, huge-block headers and rounding)
  *   uordblks bytes of live size-class blocks (block sizes)
  *   fordblks arena - uordblks: mapped and not in a live block
- *   keepcost the part of fordblks still resident (ox_collect/malloc_trim
- *            may give it back after the purge delay)
+ *   keepcost resident but unused (free pages, kept pages, cached
+ *            segments and huge blocks): what malloc_trim gives back now
  *   hblks, hblkhd  live huge blocks (own mappings) and their bytes
  *   ordblks, smblks, usmblks, fsmblks  0: no such bins in oxalloc
  * The structs are glibc's ABI, written out so that no <malloc.h> of a
@@ -212,7 +212,8 @@ static struct ox_mallinfo2 info_now(void) {
   mi.hblkhd = s.huge_bytes;
   mi.uordblks = in_use;
   mi.fordblks = arena - in_use;
-  mi.keepcost = sub_or_zero(sub_or_zero(s.resident_bytes, s.huge_bytes), in_use);
+  mi.keepcost = s.pending_purge_bytes + s.kept_page_bytes + s.segment_cache_bytes +
+                s.huge_cache_bytes; /* resident but unused: malloc_trim returns it */
   return mi;
 }
 

@@ -143,27 +143,30 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * bsize);
   atomic_signal_fence(memory_order_release);
   page->free = head;
-  if (prof && _ox_prof_sampling()) _ox_prof_grant(page);
+  if (prof && _ox_prof_sampling()) _ox_prof_grant(page, n);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
 OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (!page->free) {
+    uint32_t n; /* blocks in the new list not charged for profiling yet */
     if (prof && page->prof_held != NULL) {
       /* What profiling held back: its first block is a sampled one. */
       page->free = page->prof_held;
       page->prof_held = NULL;
+      n = page->prof_held_count - 1;
       page->prof_take_sampled = 1;
     } else {
       /* Every block carved and not in use is in local_free now. */
-      OX_OWNER_ADD(heap->granted_bytes, (uint64_t)(page->capacity - page->used) * page->block_size);
+      n = page->capacity - page->used;
+      OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * page->block_size);
       ox_block_t *local = page->local_free;
       page->local_free = NULL;
       atomic_signal_fence(memory_order_release);
       page->free = local;
     }
     page->free_zero = 0;
-    if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page);
+    if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page, n);
   }
   if (!page->free) page_extend(heap, page, prof);
   return page->free != NULL;

@@ -17,6 +17,7 @@
  * the CRC-32 of RFC 1952.  No zlib: one dependency less, and nothing that
  * may allocate.
  */
+#include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
@@ -102,6 +103,7 @@ enum {
   P_SAMPLE = 2,
   P_MAPPING = 3,
   P_LOCATION = 4,
+  P_FUNCTION = 5,
   P_STRING = 6,
   P_PERIOD_TYPE = 11,
   P_PERIOD = 12,
@@ -266,6 +268,7 @@ static size_t mapping_of(const mappings_t *ms, uintptr_t addr) {
 
 typedef struct {
   uintptr_t *addr; /* open-addressed set; index + 1 is the location id */
+  uintptr_t *fn;   /* the same for function starts (dladdr): function ids */
   size_t cap;
 } locations_t;
 
@@ -287,17 +290,46 @@ static void add_label(writer_t *w, int64_t key, int64_t num, int64_t unit) {
 }
 
 /* Location ids of a stack (packed), writing new locations as they appear. */
+/* The exported symbol holding `addr` (dladdr) as a Function of the
+ * profile, written the first time: its id, or 0.  pprof replaces it with
+ * what the binary's own symbols say when it has them; for stripped
+ * binaries (distribution packages) the dynamic symbols are all there is. */
+static uint64_t function_id(writer_t *w, locations_t *locs, uintptr_t addr) {
+  Dl_info info;
+  if (!dladdr((void *)addr, &info) || !info.dli_sname || !info.dli_saddr) return 0;
+  uintptr_t start = (uintptr_t)info.dli_saddr;
+  size_t i = (size_t)((start * 0x9E3779B97F4A7C15ull) >> 20) & (locs->cap - 1);
+  while (locs->fn[i] && locs->fn[i] != start) i = (i + 1) & (locs->cap - 1);
+  if (locs->fn[i]) return i + 1;
+  locs->fn[i] = start;
+  int64_t name = add_string(w, info.dli_sname);
+  int64_t file = add_string(w, info.dli_fname ? info.dli_fname : "");
+  put_uint(&w->sub, 1, i + 1);
+  put_uint(&w->sub, 2, (uint64_t)name);
+  put_uint(&w->sub, 3, (uint64_t)name);
+  put_uint(&w->sub, 4, (uint64_t)file);
+  put_message(&w->out, P_FUNCTION, &w->sub);
+  return i + 1;
+}
+
 static void add_stack(writer_t *w, buf_t *ids, const ox_prof_stack_t *st, locations_t *locs,
                       const mappings_t *ms) {
   for (uint32_t i = 0; i < st->depth; i++) {
     bool is_new;
     uint64_t id = location_id(locs, st->frames[i], &is_new);
     if (is_new) {
+      uint64_t fn = function_id(w, locs, st->frames[i]);
       buf_t loc = {0};
       put_uint(&loc, 1, id);
       size_t m = mapping_of(ms, st->frames[i]);
       if (m) put_uint(&loc, 2, m);
       put_uint(&loc, 3, st->frames[i]);
+      if (fn) {
+        buf_t line = {0};
+        put_uint(&line, 1, fn);
+        put_message(&loc, 4, &line);
+        buf_free(&line);
+      }
       put_message(&w->out, P_LOCATION, &loc);
       buf_free(&loc);
     }
@@ -431,11 +463,12 @@ int _ox_prof_write_fd(int fd) {
   ox_prof_stack_t *stacks = _ox_prof_stacks(&nstacks);
   for (size_t i = 0; i < nstacks; i++)
     if (atomic_load_explicit(&stacks[i].ready, memory_order_acquire)) frames += stacks[i].depth;
-  locations_t locs = {NULL, 1024};
+  locations_t locs = {NULL, NULL, 1024};
   while (locs.cap < 2 * frames) locs.cap *= 2;
   locs.addr = _ox_os_map(locs.cap * sizeof(uintptr_t));
+  locs.fn = _ox_os_map(locs.cap * sizeof(uintptr_t));
   writer_t w = {0};
-  if (ms.m && locs.addr) {
+  if (ms.m && locs.addr && locs.fn) {
     read_maps(&ms);
     dl_iterate_phdr(note_build_id, &ms);
     build(&w, &ms, &locs);
@@ -447,6 +480,7 @@ int _ox_prof_write_fd(int fd) {
   buf_free(&w.sub);
   if (ms.m) _ox_os_unmap(ms.m, MAX_MAPPINGS * sizeof(mapping_t));
   if (locs.addr) _ox_os_unmap(locs.addr, locs.cap * sizeof(uintptr_t));
+  if (locs.fn) _ox_os_unmap(locs.fn, locs.cap * sizeof(uintptr_t));
   atomic_flag_clear_explicit(&busy, memory_order_release);
   return err;
 }

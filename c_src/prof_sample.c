@@ -78,15 +78,20 @@ static int64_t next_interval(void) {
   return v < 1.0 ? 1 : v > 4e18 ? (int64_t)4e18 : (int64_t)v;
 }
 
-/* Charge `bytes` to the thread's countdown: true when a sampling point
- * falls in them (one sample per block, however many points). */
-static bool charge(size_t bytes) {
+/* The thread's countdown, drawn anew when the rate changed. */
+static int64_t countdown(void) {
   uint32_t epoch = atomic_load_explicit(&rate_epoch, memory_order_relaxed);
   if (OX_UNLIKELY(tl_epoch != epoch)) {
     tl_epoch = epoch;
     tl_countdown = next_interval();
   }
-  tl_countdown -= (int64_t)bytes;
+  return tl_countdown;
+}
+
+/* Charge `bytes` to the thread's countdown: true when a sampling point
+ * falls in them (one sample per block, however many points). */
+static bool charge(size_t bytes) {
+  tl_countdown = countdown() - (int64_t)bytes;
   if (tl_countdown > 0) return false;
   do tl_countdown += next_interval();
   while (tl_countdown <= 0);
@@ -143,29 +148,47 @@ static void page_mark(ox_page_t *page) {
   page->free_trigger = INT32_MAX; /* its frees come to the slow path */
 }
 
-/* page->free was just (re)filled for the fast path.  Charge its blocks in
- * order; at the block where a sampling point falls, cut the list: the
- * fast path gets the blocks before it, the rest waits in prof_held (whose
- * first block is the sampled one, already charged).  The head is the slow
- * path's own block: if it is the sampled one it is marked instead. */
-void _ox_prof_grant(ox_page_t *page) {
+/* page->free was just (re)filled for the fast path with `n` blocks not
+ * charged yet (after the head, if the head is the sampled block held back
+ * earlier).  Charge them as one run; if a sampling point falls in it, cut
+ * the list just before the block it falls in: the fast path gets the
+ * blocks before it, the rest waits in prof_held (whose first block is the
+ * sampled one, already charged).  Only the blocks up to the cut are
+ * walked.  The head is the slow path's own block: if it is the sampled
+ * one it is marked instead. */
+void _ox_prof_grant(ox_page_t *page, uint32_t n) {
   _ox_prof_poll_signal();
-  size_t bsize = page->block_size;
+  int64_t bsize = page->block_size;
   ox_block_t *prev = NULL, *b = page->free;
   if (page->prof_take_sampled) { /* the head was charged when it was held back */
     prev = b;
     b = _ox_link_get(b);
   }
-  for (; b; prev = b, b = _ox_link_get(b)) {
-    if (!charge(bsize)) continue;
-    if (!prev) {
+  int64_t cd = countdown();
+  while (b && n > 0) {
+    int64_t k = (cd + bsize - 1) / bsize; /* the k-th block takes the point */
+    if (k > (int64_t)n) {
+      cd -= (int64_t)n * bsize;
+      break;
+    }
+    for (int64_t i = 1; i < k && b; i++) prev = b, b = _ox_link_get(b);
+    if (!b) break;
+    n -= (uint32_t)k;
+    cd -= k * bsize;
+    do cd += next_interval();
+    while (cd <= 0);
+    if (!prev) { /* the head: the slow path takes it now */
       page->prof_take_sampled = 1;
+      prev = b;
+      b = _ox_link_get(b);
       continue;
     }
     _ox_link_set(prev, NULL);
     page->prof_held = b;
-    return;
+    page->prof_held_count = n + 1;
+    break;
   }
+  tl_countdown = cd;
 }
 
 /* The size recorded is the block's (as jemalloc's profiles do); the

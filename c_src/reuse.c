@@ -24,6 +24,10 @@ void _ox_reuse_flush(ox_heap_t *me) {
     ox_page_t *list = &me->reuse[cls];
     ox_block_t *b = list->free;
     list->free = NULL;
+    /* The blocks put in count as freed by this thread (stats.c): those
+     * that leave the list here leave its capacity, so count them now. */
+    OX_OWNER_ADD(me->remote_sent_bytes,
+                 (uint64_t)(list->capacity - list->used) * _ox_class_size(cls));
     list->capacity = list->used;
     while (b) {
       ox_block_t *next = _ox_link_get(b);

@@ -49,16 +49,20 @@ static byte_totals_t heap_totals(ox_heap_t *heap, bool owner) {
 #define LOAD(field) atomic_load_explicit(&heap->field, memory_order_relaxed)
   uint64_t popped = LOAD(granted_bytes) - LOAD(ungranted_bytes);
   if (owner) popped -= unused_granted(heap);
-  uint64_t reused = 0, live = 0;
-  /* Pops from the lists of other heaps' blocks: read by the owner only
-   * (other threads' totals leave them out). */
-  for (unsigned c = 0; owner && c < OX_REUSE_CLASSES; c++)
+  uint64_t reused = 0, kept = 0, live = 0;
+  /* The lists of other heaps' blocks this thread freed and keeps: its
+   * pops are allocations, what was put in (capacity, until a flush moves
+   * the rest to remote_sent_bytes) frees.  Read by the owner only (other
+   * threads' totals leave them out). */
+  for (unsigned c = 0; owner && c < OX_REUSE_CLASSES; c++) {
     reused += (uint64_t)heap->reuse[c].used * _ox_class_size(c);
+    kept += (uint64_t)heap->reuse[c].capacity * _ox_class_size(c);
+  }
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++)
     if (LOAD(live[c]) > 0) live += (uint64_t)LOAD(live[c]) * _ox_class_size(c);
   uint64_t freed_here = popped - live - LOAD(collected_bytes);
   byte_totals_t t = {popped + reused + LOAD(huge_alloc_bytes),
-                     freed_here + LOAD(remote_sent_bytes) + LOAD(huge_freed_bytes)};
+                     freed_here + kept + LOAD(remote_sent_bytes) + LOAD(huge_freed_bytes)};
 #undef LOAD
   return t;
 }

@@ -112,6 +112,7 @@ typedef struct ox_page_s {
    * first block is that sampled one.  While prof_live > 0 the page's
    * free_trigger sends every free to the slow path, which looks for it. */
   ox_block_t *prof_held;
+  uint32_t prof_held_count;  /* blocks in prof_held */
   uint16_t prof_live;        /* live sampled blocks of the page */
   uint8_t prof_take_sampled; /* the slow path's next pop is a sampled block */
 } ox_page_t;

@@ -26,6 +26,8 @@ t "no file refers to a document outside the repository" \
   timeout 60 python3 tests/docs/check_docs.py outside
 t "README.md's results table is the one bench/results/ gives (tests/docs/readme_results.py)" \
   timeout 60 python3 tests/docs/readme_results.py --check
+t "docs/internals.md's source layout names every file of c_src/ as its opening comment does" \
+  timeout 60 python3 tests/docs/source_layout.py --check
 
 list_options() { timeout 20 "$bin" list >"$tmp/options.txt" && cat "$tmp/options.txt"; }
 t "the library lists its options (ox_option_info)" list_options

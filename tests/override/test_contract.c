@@ -93,6 +93,26 @@ static void test_mallinfo2_moves(void)
     CHECK(without.hblkhd + big <= with_huge.hblkhd);
 }
 
+/* keepcost is the memory malloc_trim can give back: it grows when blocks
+ * are freed and falls once malloc_trim has returned it. */
+static void test_mallinfo2_keepcost(void)
+{
+    enum { N = 2000 };
+    static void *blocks[N];
+    for (int i = 0; i < N; i++) {
+        blocks[i] = malloc(16384);
+        memset(blocks[i], 1, 16384); /* resident */
+    }
+    for (int i = 0; i < N; i++)
+        free(blocks[i]);
+    struct mallinfo2 freed = mallinfo2();
+    CHECK(freed.keepcost >= (size_t)N * 16384 / 2);
+    CHECK(freed.keepcost <= freed.arena);
+    malloc_trim(0);
+    struct mallinfo2 trimmed = mallinfo2();
+    CHECK(trimmed.keepcost < freed.keepcost / 4);
+}
+
 /* The int version: the same figures (saturated). */
 static void test_mallinfo_moves(void)
 {
@@ -226,6 +246,7 @@ int main(void)
     test_exported();
     test_posix_memalign_errno();
     test_mallinfo2_moves();
+    test_mallinfo2_keepcost();
     test_mallinfo_moves();
     test_malloc_stats();
     test_malloc_info();
