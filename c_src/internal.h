@@ -54,6 +54,7 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
 void *_ox_os_map_aligned(size_t size, size_t align, size_t offset);
 void *_ox_os_map_metadata(size_t size); /* RW, zeroed, never populated nor counted */
 void _ox_os_unmap_metadata(void *p, size_t size);
+size_t _ox_os_address_space_limit(void); /* RLIMIT_AS now; SIZE_MAX if none */
 
 size_t _ox_os_page_size(void);
 void *_ox_os_map(size_t size);               /* RW, zeroed; NULL on failure */
@@ -259,7 +260,7 @@ void _ox_prof_poll_signal(void); /* a dump the signal asked for (prof_api.c) */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);
 void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero);
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero);
-bool _ox_reclaim_address_space(ox_heap_t *heap); /* after an OS refusal; then retry */
+bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size); /* after an OS refusal */
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,7 +97,8 @@ static bool placed(const uint8_t *p, size_t align, size_t offset) {
 void *_ox_os_map_aligned(size_t size, size_t align, size_t offset) {
   if (injected_failure()) return NULL;
   uint8_t *p = map_hinted(NULL, size);
-  if (p && !placed(p, align, offset)) {
+  if (!p) return NULL; /* more would not fit either */
+  if (!placed(p, align, offset)) {
     uintptr_t below = (((uintptr_t)p + offset) & ~(uintptr_t)(align - 1)) - offset;
     unmap(p, size);
     p = below < (uintptr_t)p ? map_hinted((void *)below, size) : NULL;
@@ -115,6 +117,14 @@ void *_ox_os_map_aligned(size_t size, size_t align, size_t offset) {
   }
   _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)size);
   return p;
+}
+
+size_t _ox_os_address_space_limit(void) {
+  struct rlimit r;
+  int saved = errno;
+  bool known = getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+  errno = saved;
+  return known && r.rlim_cur < SIZE_MAX ? (size_t)r.rlim_cur : SIZE_MAX;
 }
 
 /* Fresh read-write pages at `p`, replacing part of a reservation made with

@@ -63,7 +63,8 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   if (seg->kind == OX_KIND_HUGE) {
     if (new_size > OX_LARGE_MAX) {
       void *q = huge_realloc(seg, p, new_size);
-      if (!q && _ox_reclaim_address_space(_ox_tl_heap)) q = huge_realloc(seg, p, new_size);
+      if (!q && _ox_reclaim_address_space(_ox_tl_heap, new_size))
+        q = huge_realloc(seg, p, new_size);
       return q;
     }
   } else if (class_block_fits(usable, new_size)) {
