@@ -36,7 +36,11 @@ bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size) {
   if (size >= (size_t)1 << OX_MAP_ADDR_BITS || size > _ox_os_address_space_limit()) return false;
   intptr_t before = atomic_load_explicit(&_ox_stat[OX_STAT_COMMITTED], memory_order_relaxed);
   uint64_t now = _ox_os_now_ms();
-  if (heap != &_ox_empty_heap) _ox_heap_release_empty_pages(heap);
+  if (heap != &_ox_empty_heap) {
+    _ox_heap_enter(heap);
+    _ox_heap_release_empty_pages(heap);
+    _ox_heap_leave(heap);
+  }
   _ox_huge_cache_purge(now, true);
   _ox_segment_cache_purge(now, true);
   return atomic_load_explicit(&_ox_stat[OX_STAT_COMMITTED], memory_order_relaxed) < before;
