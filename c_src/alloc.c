@@ -26,6 +26,26 @@ static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
   memset(p, 0, fresh && size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
 }
 
+/* The OS refused a mapping of `size` bytes (an address-space limit,
+ * RLIMIT_AS): give back what is mapped but unused - the caches' segments
+ * and mappings, and the empty pages `heap` keeps (a class's kept page may
+ * be a whole 4 MiB segment) - so that the caller can try once more.  False
+ * when trying again would fail the same way: nothing was unmapped, or no
+ * address space could ever hold `size` bytes. */
+bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size) {
+  if (size >= (size_t)1 << OX_MAP_ADDR_BITS || size > _ox_os_address_space_limit()) return false;
+  intptr_t before = atomic_load_explicit(&_ox_stat[OX_STAT_COMMITTED], memory_order_relaxed);
+  uint64_t now = _ox_os_now_ms();
+  if (heap != &_ox_empty_heap) {
+    _ox_heap_enter(heap);
+    _ox_heap_release_empty_pages(heap);
+    _ox_heap_leave(heap);
+  }
+  _ox_huge_cache_purge(now, true);
+  _ox_segment_cache_purge(now, true);
+  return atomic_load_explicit(&_ox_stat[OX_STAT_COMMITTED], memory_order_relaxed) < before;
+}
+
 /* Any size, any power-of-two `align`, from `heap`, without the checked
  * build's trailer. */
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
@@ -41,6 +61,7 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
     return p;
   }
   void *p = _ox_huge_alloc(size, align, zero);
+  if (!p && _ox_reclaim_address_space(heap, size)) p = _ox_huge_alloc(size, align, zero);
   if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
     _ox_huge_attach(heap, p);
   if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_huge_alloc(p, size, align);

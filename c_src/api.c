@@ -45,12 +45,14 @@ OX_PUBLIC void *ox_aligned_alloc(size_t alignment, size_t size) {
   return _ox_alloc_generic(size, alignment, false);
 }
 
+/* Both answer from the address map alone (addr_map.c), never from a
+ * segment header that another thread may be unmapping. */
 OX_PUBLIC size_t ox_usable_size(const void *ptr) {
-  ox_segment_t *seg = _ox_segment_lookup(ptr);
-  return seg && _ox_is_block_start(seg, ptr) ? _ox_usable_size_in(seg, ptr) : 0;
+  size_t usable = _ox_addr_map_usable(ptr);
+#if OX_CHECKED /* the size asked for, from the block's trailer */
+  if (usable) usable = _ox_usable_size_in(_ox_segment_lookup(ptr), ptr);
+#endif
+  return usable;
 }
 
-OX_PUBLIC bool ox_owns(const void *ptr) {
-  ox_segment_t *seg = _ox_segment_lookup(ptr);
-  return seg && (uintptr_t)ptr - (uintptr_t)seg < seg->map_size;
-}
+OX_PUBLIC bool ox_owns(const void *ptr) { return _ox_addr_map_owns(ptr); }

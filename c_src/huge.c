@@ -87,7 +87,7 @@ static uint8_t *huge_base_in(uint8_t *raw, size_t offset, size_t align) {
 }
 
 /* Write the header of a mapping of `map_size` bytes made of `pieces` (NULL:
- * one fresh mapping) and enter it in the segment map. */
+ * one fresh mapping) and enter it in the address map (prepared before). */
 static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t align,
                       const huge_pieces_t *pieces) {
   /* The page may hold a freed block's data (a split or assembled mapping). */
@@ -110,38 +110,42 @@ static void huge_init(ox_segment_t *seg, size_t map_size, size_t offset, size_t 
     own->end[0] = map_size;
     _ox_os_advise_huge_pages(seg, map_size);
   }
-  _ox_segment_map_set((uintptr_t)seg, map_size, seg);
+  _ox_addr_map_set((uintptr_t)seg, map_size, seg);
 }
 
-/* Map `map_size` bytes at a base placed as above; trims the excess. */
+/* Map `map_size` bytes at a base placed as above (the slack is needed only
+ * when the plain mapping is misplaced: _ox_os_map_aligned). */
 static ox_segment_t *huge_map(size_t map_size, size_t offset, size_t align) {
-  if (!_ox_segment_map_ready()) return NULL;
-  size_t total = map_size + huge_slack_for(align);
-  uint8_t *raw = _ox_os_map(total);
-  if (!raw) return NULL;
-  uint8_t *base = huge_base_in(raw, offset, align);
-  if (base > raw) _ox_os_unmap(raw, (size_t)(base - raw));
-  uint8_t *end = base + map_size;
-  if (raw + total > end) _ox_os_unmap(end, (size_t)(raw + total - end));
+  uint8_t *base = align <= OX_SEGMENT_SIZE ? _ox_os_map_aligned(map_size, OX_SEGMENT_SIZE, 0)
+                                           : _ox_os_map_aligned(map_size, align, offset);
+  if (!base) return NULL;
+  if (!_ox_addr_map_prepare((uintptr_t)base, map_size)) {
+    _ox_os_unmap(base, map_size);
+    return NULL;
+  }
   huge_init((ox_segment_t *)base, map_size, offset, align, NULL);
   return (ox_segment_t *)base;
 }
 
 static void huge_unmap(ox_segment_t *seg) {
   size_t size = seg->map_size;
-  _ox_segment_map_set((uintptr_t)seg, size, NULL);
+  _ox_addr_map_set((uintptr_t)seg, size, NULL);
   _ox_os_unmap(seg, size);
 }
 
+/* What ox_usable_size answers for the block (addr_map.c). */
+static void huge_publish(ox_segment_t *seg) { _ox_addr_map_huge(seg); }
+
 /* ---- resizing a mapping ---------------------------------------------------- */
 
-/* Forget the map entries of the chunks that lie wholly past `new_map`:
- * before their pages go (another thread may map that address space next). */
+/* Forget the address map's entries past `new_map`: before their pages go
+ * (another thread may map that address space next). */
 static void huge_forget_tail(ox_segment_t *seg, size_t new_map) {
   uintptr_t new_end = (uintptr_t)seg + new_map;
   uintptr_t keep_end = (new_end + OX_SEGMENT_MASK) & ~(uintptr_t)OX_SEGMENT_MASK;
   uintptr_t old_end = (uintptr_t)seg + seg->map_size;
-  if (old_end > keep_end) _ox_segment_map_set(keep_end, old_end - keep_end, NULL);
+  if (old_end > keep_end) _ox_addr_map_set(keep_end, old_end - keep_end, NULL);
+  _ox_addr_map_set((uintptr_t)seg, new_map, seg); /* the last chunk kept ends sooner */
 }
 
 /* Record that `seg` keeps only its first `new_map` bytes. */
@@ -190,10 +194,13 @@ static uint32_t pieces_in(ox_segment_t *seg, size_t from, size_t to) {
  * `align`: the base, and in *raw / *total the whole reservation. */
 static uint8_t *huge_reserve(size_t map_size, size_t offset, size_t align, uint8_t **raw,
                              size_t *total) {
-  if (!_ox_segment_map_ready()) return NULL;
   *total = map_size + huge_slack_for(align);
   *raw = _ox_os_reserve(*total);
-  return *raw ? huge_base_in(*raw, offset, align) : NULL;
+  if (!*raw) return NULL;
+  uint8_t *base = huge_base_in(*raw, offset, align);
+  if (_ox_addr_map_prepare((uintptr_t)base, map_size)) return base;
+  _ox_os_unreserve(*raw, *total);
+  return NULL;
 }
 
 /* Give back the reservation around [dest, dest + used): all of it but the
@@ -211,11 +218,12 @@ static void huge_unreserve_around(uint8_t *raw, size_t total, uint8_t *dest, siz
 static bool huge_grow_in_place(ox_segment_t *seg, size_t new_map) {
   huge_pieces_t *pieces = pieces_of(seg);
   size_t old_map = seg->map_size, last = piece_start(pieces, pieces->count - 1);
+  if (!_ox_addr_map_prepare((uintptr_t)seg, new_map)) return false;
   if (!_ox_os_remap_inplace((uint8_t *)seg + last, old_map - last, new_map - last)) return false;
   pieces->end[pieces->count - 1] = new_map;
   seg->map_size = new_map;
   seg->huge_usable = new_map - seg->huge_offset;
-  _ox_segment_map_set((uintptr_t)seg, new_map, seg);
+  _ox_addr_map_set((uintptr_t)seg, new_map, seg);
   return true;
 }
 
@@ -237,9 +245,9 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   size_t total;
   uint8_t *dest = huge_reserve(new_map, seg->huge_offset, seg->huge_align, &raw, &total);
   if (!dest) return NULL;
-  _ox_segment_map_set((uintptr_t)seg, old_map, NULL);
+  _ox_addr_map_set((uintptr_t)seg, old_map, NULL);
   if (!_ox_os_remap_to(seg, old_map, new_map, dest)) {
-    _ox_segment_map_set((uintptr_t)seg, old_map, seg);
+    _ox_addr_map_set((uintptr_t)seg, old_map, seg);
     _ox_os_unreserve(raw, total);
     return NULL;
   }
@@ -248,7 +256,7 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
   moved->map_size = new_map;
   moved->huge_usable = new_map - moved->huge_offset;
   pieces_of(moved)->end[0] = new_map;
-  _ox_segment_map_set((uintptr_t)moved, new_map, moved);
+  _ox_addr_map_set((uintptr_t)moved, new_map, moved);
   return moved;
 }
 
@@ -431,7 +439,7 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
     return NULL;
   }
   huge_pieces_t out = {.count = 0};
-  _ox_segment_map_set((uintptr_t)best, best_map, NULL);
+  _ox_addr_map_set((uintptr_t)best, best_map, NULL);
   bool ok = move_range(best, 0, best_map, dest, dest, &out, &moved);
   filled += moved;
   /* The fresh part is mapped apart: one mremap that moves and grows is
@@ -447,7 +455,7 @@ static ox_segment_t *huge_assemble(ox_segment_t *best, ox_segment_t **donors, in
     if (keep)
       huge_forget_tail(d, keep);
     else
-      _ox_segment_map_set((uintptr_t)d, g, NULL);
+      _ox_addr_map_set((uintptr_t)d, g, NULL);
     ok = move_range(d, keep, d->map_size, dest, dest + filled, &out, &moved);
     filled += moved;
     if (keep >= HUGE_MIN_PIECE) {
@@ -538,6 +546,7 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   seg->huge_usable = map_size - offset;
   seg->pages_used = 1; /* live */
   seg->arena = NULL;
+  huge_publish(seg);
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, 1);
   _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)seg->huge_usable);
   count_for_thread((intptr_t)seg->huge_usable);
@@ -591,6 +600,7 @@ void _ox_huge_free(ox_segment_t *seg) {
     _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
   if (seg->arena) huge_detach(seg);
   seg->pages_used = 0; /* not live: a second free is refused */
+  huge_publish(seg);
   _ox_stat_add(OX_STAT_HUGE_BLOCKS, -1);
   _ox_stat_add(OX_STAT_HUGE_BYTES, -(intptr_t)seg->huge_usable);
   huge_cache_add(seg);
@@ -622,6 +632,7 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
     _ox_stat_add(OX_STAT_HUGE_BYTES, (intptr_t)usable - (intptr_t)seg->huge_usable);
     count_for_thread((intptr_t)usable - (intptr_t)seg->huge_usable);
     seg->huge_usable = usable;
+    huge_publish(seg);
     return (uint8_t *)seg + seg->huge_offset;
   }
   size_t old_usable = seg->huge_usable, offset = seg->huge_offset;
@@ -633,6 +644,7 @@ void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
     if (q) return q;
   }
   if (arena) _ox_huge_attach(arena, (uint8_t *)(resized ? resized : seg) + offset);
+  huge_publish(resized ? resized : seg); /* entries move, or come back, with the mapping */
   if (!resized) {
     errno = ENOMEM;
     return NULL;

@@ -1,5 +1,5 @@
 /*
- * init.c - process initialisation: options and the segment map, once,
+ * init.c - process initialisation: options and the free tag, once,
  * from whichever thread allocates first.  No lock and no call that may
  * allocate; the one state a fork can cut short (another thread half-way
  * through it) is reset in the child, which then runs it again (fork.c).
@@ -45,7 +45,6 @@ void _ox_process_init(void) {
     _ox_link_key = process_random() * 0x9E3779B97F4A7C15ull;
 #endif
     _ox_options_init();
-    _ox_segment_map_ready();
     _ox_prof_init(); /* OXALLOC_PROF*: may start sampling */
     atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
     return;

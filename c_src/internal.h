@@ -50,6 +50,12 @@ OX_INLINE void _ox_stat_add(ox_stat_id id, intptr_t delta) {
                         memory_order_relaxed)
 
 /* ---- os.c: the only file that makes system calls ---------------------- */
+/* RW, zeroed, at an address + offset that is a multiple of align */
+void *_ox_os_map_aligned(size_t size, size_t align, size_t offset);
+void *_ox_os_map_metadata(size_t size); /* RW, zeroed, never populated nor counted */
+void _ox_os_unmap_metadata(void *p, size_t size);
+size_t _ox_os_address_space_limit(void); /* RLIMIT_AS now; SIZE_MAX if none */
+
 size_t _ox_os_page_size(void);
 void *_ox_os_map(size_t size);               /* RW, zeroed; NULL on failure */
 void *_ox_os_reserve(size_t size);           /* PROT_NONE placeholder */
@@ -115,8 +121,6 @@ void _ox_process_after_fork_child(void); /* an init cut short by fork runs again
 extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
-bool _ox_segment_map_ready(void); /* reserve the map if not yet done */
-void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val);
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
@@ -256,6 +260,7 @@ void _ox_prof_poll_signal(void); /* a dump the signal asked for (prof_api.c) */
 void *_ox_alloc_generic(size_t size, size_t align, bool zero);
 void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero);
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero);
+bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size); /* after an OS refusal */
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);
@@ -310,24 +315,57 @@ OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, s
 }
 #endif
 
-/* ---- the segment map (segment.c) and pointer -> segment/page ----------- */
-#define OX_MAP_ENTRIES ((uintptr_t)1 << (47 - OX_SEGMENT_SHIFT))
-typedef _Atomic(ox_segment_t *) *ox_segment_map_t;
-/* `entries` is 0 until the map exists, then OX_MAP_ENTRIES: one compare
- * refuses both a pointer beyond 47 bits and any pointer before the map. */
-typedef struct {
-  _Atomic uintptr_t entries;
-  _Atomic(ox_segment_map_t) map;
-} ox_segment_index_t;
-extern ox_segment_index_t _ox_segment_index;
+/* ---- addr_map.c: which memory is oxalloc's, for any 48-bit address ------
+ * Never unmapped.  The base bitmap has one bit per 4 MiB chunk, set where
+ * a segment or huge mapping has its base; the chunk table (two levels,
+ * leaves mapped on demand) says how much of each chunk is oxalloc's and,
+ * at a base, which blocks start where: ox_owns and ox_usable_size answer
+ * from it alone, so a segment unmapped meanwhile cannot make them fault. */
+#define OX_MAP_ADDR_BITS 48
+#define OX_MAP_CHUNKS    ((uintptr_t)1 << (OX_MAP_ADDR_BITS - OX_SEGMENT_SHIFT))
+extern _Atomic uint64_t _ox_segment_bases[OX_MAP_CHUNKS / 64];
+/* Make room to enter [start, start + size): false beyond 48 bits or when
+ * the OS refuses a leaf (nothing is kept: the next call tries again). */
+bool _ox_addr_map_prepare(uintptr_t start, size_t size);
+/* Enter [start, start + size) as mapped by `seg` (prepared before), or
+ * forget it (seg NULL) before its pages go. */
+void _ox_addr_map_set(uintptr_t start, size_t size, ox_segment_t *seg);
+void _ox_addr_map_class_segment(const ox_segment_t *seg); /* its kind; every page free */
+void _ox_addr_map_page(const ox_segment_t *seg, const ox_page_t *page, bool in_use);
+void _ox_addr_map_huge(const ox_segment_t *seg); /* its block: offset, size, live */
+bool _ox_addr_map_owns(const void *p);
+size_t _ox_addr_map_usable(const void *p); /* 0 unless a block starts at p */
 
-/* The segment holding `p`, or NULL when oxalloc does not manage `p`. */
+/* The segment of the block that starts at `p`, or NULL when oxalloc does
+ * not manage `p`: NULL, beyond 48 bits, or no base in the 4 MiB before it.
+ * Every block starts after its segment's base and at most 4 MiB past it
+ * (a huge block aligned to 4 MiB or more sits at +4 MiB), so the base is
+ * the chunk of p - 1: one load of the bitmap, no bound to load.  For a
+ * pointer that is not a block start the segment may be a neighbour's:
+ * callers test the start (the page index is then at most page_count, an
+ * entry inside the header that no block-start test passes). */
+OX_INLINE bool _ox_segment_base_at(uintptr_t chunk) {
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+  /* One instruction: `bt` with the bitmap in memory takes the whole bit
+   * offset and finds the word itself (a relaxed load, as below). */
+  bool set;
+  __asm__("btq %2, %1"
+          : "=@ccc"(set)
+          : "m"(*(const uint64_t(*)[OX_MAP_CHUNKS / 64]) _ox_segment_bases), "r"(chunk));
+  return set;
+#else
+  uint64_t word = atomic_load_explicit(&_ox_segment_bases[chunk / 64], memory_order_relaxed);
+  return (word >> (chunk % 64)) & 1;
+#endif
+}
+
 OX_INLINE ox_segment_t *_ox_segment_lookup(const void *p) {
-  uintptr_t idx = (uintptr_t)p >> OX_SEGMENT_SHIFT;
-  if (OX_UNLIKELY(idx >= atomic_load_explicit(&_ox_segment_index.entries, memory_order_acquire)))
-    return NULL;
-  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_index.map, memory_order_relaxed);
-  return atomic_load_explicit(&map[idx], memory_order_relaxed);
+  uintptr_t q = (uintptr_t)p - 1, chunk = q >> OX_SEGMENT_SHIFT;
+  if (OX_UNLIKELY(chunk >= OX_MAP_CHUNKS)) return NULL; /* also p == NULL */
+  if (OX_UNLIKELY(!_ox_segment_base_at(chunk))) return NULL;
+  ox_segment_t *seg = (ox_segment_t *)(q & ~(uintptr_t)OX_SEGMENT_MASK);
+  if (seg == NULL) __builtin_unreachable(); /* no segment at address 0 */
+  return seg;
 }
 
 /* The segment of a class block (SMALL/MEDIUM/LARGE): its aligned base. */
@@ -353,8 +391,11 @@ OX_INLINE void _ox_segment_list_remove(ox_segment_t **head, ox_segment_t *seg) {
   seg->next = seg->prev = NULL;
 }
 
+/* Written as one address computation: indexing seg->pages made the
+ * compiler keep two forms of the page address on free's fast path. */
 OX_INLINE ox_page_t *_ox_segment_page_of(ox_segment_t *seg, const void *p) {
-  return &seg->pages[((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift];
+  uintptr_t idx = ((uintptr_t)p - (uintptr_t)seg) >> seg->page_shift;
+  return (ox_page_t *)((uintptr_t)seg->pages + idx * sizeof(ox_page_t));
 }
 
 /* Block-start test of a page (after Lemire, Kaser and Kurz, "Faster

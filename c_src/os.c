@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,6 +64,68 @@ void *_ox_os_map(size_t size) {
 }
 
 void *_ox_os_reserve(size_t size) { return map_with(size, PROT_NONE, 0); }
+
+/* Read-write, zeroed, never populated and not counted as committed: tables
+ * of which only the entries written ever become resident. */
+void *_ox_os_map_metadata(size_t size) { return map_with(size, PROT_READ | PROT_WRITE, 0); }
+
+static bool unmap(void *p, size_t size);
+
+void _ox_os_unmap_metadata(void *p, size_t size) { unmap(p, size); }
+
+/* `size` bytes at a hint (NULL: anywhere), read-write, not counted. */
+static uint8_t *map_hinted(void *hint, size_t size) {
+  int saved = errno;
+  int populate = _ox_option(OX_OPT_EAGER_COMMIT) ? MAP_POPULATE : 0;
+  void *p = mmap(hint, size, PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | populate, -1, 0);
+  errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+  return p == MAP_FAILED ? NULL : p;
+}
+
+static bool placed(const uint8_t *p, size_t align, size_t offset) {
+  return (((uintptr_t)p + offset) & (align - 1)) == 0;
+}
+
+/* Read-write, zeroed memory whose address + `offset` is a multiple of
+ * `align` (a power of two, at least the page size).  Reserves no more
+ * address space than `size` when it can: the plain mapping is often placed
+ * right already (the kernel stacks mappings top-down, and segments are
+ * multiples of their alignment); else the aligned address just below it,
+ * as a hint; only then `size + align` bytes, trimmed. */
+void *_ox_os_map_aligned(size_t size, size_t align, size_t offset) {
+  if (injected_failure()) return NULL;
+  uint8_t *p = map_hinted(NULL, size);
+  if (!p) return NULL; /* more would not fit either */
+  if (!placed(p, align, offset)) {
+    uintptr_t below = (((uintptr_t)p + offset) & ~(uintptr_t)(align - 1)) - offset;
+    unmap(p, size);
+    p = below < (uintptr_t)p ? map_hinted((void *)below, size) : NULL;
+    if (p && !placed(p, align, offset)) {
+      unmap(p, size);
+      p = NULL;
+    }
+  }
+  if (!p) {
+    size_t total = size + align;
+    uint8_t *raw = total > size ? map_hinted(NULL, total) : NULL;
+    if (!raw) return NULL;
+    p = raw + ((align - (((uintptr_t)raw + offset) & (align - 1))) & (align - 1));
+    if (p > raw) unmap(raw, (size_t)(p - raw));
+    if (raw + total > p + size) unmap(p + size, (size_t)(raw + total - (p + size)));
+  }
+  _ox_stat_add(OX_STAT_COMMITTED, (intptr_t)size);
+  return p;
+}
+
+size_t _ox_os_address_space_limit(void) {
+  struct rlimit r;
+  int saved = errno;
+  bool known = getrlimit(RLIMIT_AS, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+  errno = saved;
+  return known && r.rlim_cur < SIZE_MAX ? (size_t)r.rlim_cur : SIZE_MAX;
+}
 
 /* Fresh read-write pages at `p`, replacing part of a reservation made with
  * _ox_os_reserve. */

@@ -237,6 +237,10 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     page = next;
   }
   page = _ox_segment_page_alloc(heap, cls);
+  if (!page) { /* no segment from the OS: this heap's empty pages go first (a */
+    _ox_heap_release_empty_pages(heap); /* class's kept page may be a whole segment) */
+    page = _ox_segment_page_alloc(heap, cls);
+  }
   if (!page) return NULL;
   page_extend(heap, page, prof);
   queue_push_front(q, page);

@@ -26,6 +26,12 @@ static __attribute__((unused)) void *huge_realloc_profiled(ox_segment_t *seg, vo
   return q;
 }
 
+static __attribute__((unused)) void *huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
+  if (!atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+    return _ox_huge_realloc(seg, new_size);
+  return huge_realloc_profiled(seg, p, new_size);
+}
+
 /* `old_size` is the caller's size of the block, or SIZE_MAX if unknown.
  * `align` is a power of two.  NULL/errno on failure, `p` unchanged. */
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
@@ -56,9 +62,10 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
 #else
   if (seg->kind == OX_KIND_HUGE) {
     if (new_size > OX_LARGE_MAX) {
-      if (!atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
-        return _ox_huge_realloc(seg, new_size);
-      return huge_realloc_profiled(seg, p, new_size);
+      void *q = huge_realloc(seg, p, new_size);
+      if (!q && _ox_reclaim_address_space(_ox_tl_heap, new_size))
+        q = huge_realloc(seg, p, new_size);
+      return q;
     }
   } else if (class_block_fits(usable, new_size)) {
     if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))

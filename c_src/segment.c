@@ -1,58 +1,23 @@
 /*
- * segment.c - 4 MiB segments: the global segment map, creating segments
- * from the OS, handing their pages to heaps, a small lock-free cache of
+ * segment.c - 4 MiB segments: creating them from the OS (entered in the
+ * address map, addr_map.c), handing their pages to heaps, a small lock-free cache of
  * empty segments, and giving unused pages back to the OS after a delay.
  */
 #include "internal.h"
 #include "size_class.h"
 
-/* ---- the segment map ---------------------------------------------------
- * One entry per 4 MiB chunk of the 47-bit address space (256 MiB of
- * address space, reserved without commitment; only the entries written
- * ever become resident).  Entries are written only by the thread that
- * maps or unmaps the chunk. */
-ox_segment_index_t _ox_segment_index;
-
-/* Reserve the map; tried again on every later need if the OS refused
- * (an address-space limit at the first allocation must not be permanent).
- * The map is published before `entries` opens it to lookups. */
-bool _ox_segment_map_ready(void) {
-  if (OX_LIKELY(atomic_load_explicit(&_ox_segment_index.entries, memory_order_acquire) != 0))
-    return true;
-  size_t bytes = OX_MAP_ENTRIES * sizeof(_Atomic(ox_segment_t *));
-  ox_segment_map_t map = _ox_os_map(bytes);
-  if (!map) return false;
-  /* Address space, mostly never touched: not counted as committed memory. */
-  _ox_stat_add(OX_STAT_COMMITTED, -(intptr_t)bytes);
-  ox_segment_map_t expected = NULL;
-  if (!atomic_compare_exchange_strong(&_ox_segment_index.map, &expected, map))
-    _ox_os_unreserve(map, bytes); /* another thread won */
-  atomic_store_explicit(&_ox_segment_index.entries, OX_MAP_ENTRIES, memory_order_release);
-  return true;
-}
-
-void _ox_segment_map_set(uintptr_t start, size_t size, ox_segment_t *val) {
-  uintptr_t first = start >> OX_SEGMENT_SHIFT;
-  uintptr_t last = (start + size - 1) >> OX_SEGMENT_SHIFT;
-  ox_segment_map_t map = atomic_load_explicit(&_ox_segment_index.map, memory_order_relaxed);
-  for (uintptr_t i = first; i <= last && i < OX_MAP_ENTRIES; i++)
-    atomic_store_explicit(&map[i], val, memory_order_release);
-}
-
 /* ---- segments from the OS ------------------------------------------------ */
 
 static ox_segment_t *segment_map_fresh(void) {
-  if (!_ox_segment_map_ready()) return NULL;
-  size_t span = 2 * OX_SEGMENT_SIZE;
-  uint8_t *raw = _ox_os_map(span);
-  if (!raw) return NULL;
-  uint8_t *base = (uint8_t *)(((uintptr_t)raw + OX_SEGMENT_MASK) & ~(uintptr_t)OX_SEGMENT_MASK);
-  if (base > raw) _ox_os_unmap(raw, (size_t)(base - raw));
-  size_t tail = (size_t)(raw + span - (base + OX_SEGMENT_SIZE));
-  if (tail) _ox_os_unmap(base + OX_SEGMENT_SIZE, tail);
+  uint8_t *base = _ox_os_map_aligned(OX_SEGMENT_SIZE, OX_SEGMENT_SIZE, 0);
+  if (!base) return NULL;
+  if (!_ox_addr_map_prepare((uintptr_t)base, OX_SEGMENT_SIZE)) {
+    _ox_os_unmap(base, OX_SEGMENT_SIZE);
+    return NULL;
+  }
   ox_segment_t *seg = (ox_segment_t *)base;
   _ox_os_advise_huge_pages(base, OX_SEGMENT_SIZE);
-  _ox_segment_map_set((uintptr_t)base, OX_SEGMENT_SIZE, seg);
+  _ox_addr_map_set((uintptr_t)base, OX_SEGMENT_SIZE, seg);
   _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)(OX_SEGMENT_SIZE - OX_HEADER_RESERVE));
   return seg;
 }
@@ -62,7 +27,7 @@ static size_t dirty_bytes(ox_segment_t *seg, bool free_only);
 
 static void segment_unmap(ox_segment_t *seg) {
   _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
-  _ox_segment_map_set((uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
+  _ox_addr_map_set((uintptr_t)seg, OX_SEGMENT_SIZE, NULL);
   _ox_os_unmap(seg, OX_SEGMENT_SIZE);
 }
 
@@ -208,6 +173,7 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
   if (kind == OX_KIND_SMALL) seg->pages[0].in_use = 1; /* the header */
   /* A reused segment's free pages wait for the purge like freed ones. */
   if (!fresh) _ox_stat_add(OX_STAT_PENDING_PURGE, (intptr_t)dirty_bytes(seg, true));
+  _ox_addr_map_class_segment(seg);
 }
 
 /* ---- the heap's purge lock ------------------------------------------------
@@ -318,6 +284,7 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .block_limit = 0, /* grows as blocks are carved (page.c) */
       .start_bits = (uintptr_t)start ^ OX_START_SCRAMBLE,
   };
+  _ox_addr_map_page(seg, page, true);
   return page;
 }
 
@@ -360,6 +327,7 @@ static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   page->free = page->local_free = NULL;
   page->used = 0;
   page->block_limit = 0; /* no pointer into a free page passes as a block */
+  _ox_addr_map_page(seg, page, false);
   page->freed_at_ms = _ox_os_now_ms();
   _ox_stat_add(OX_STAT_PAGES, -1);
   size_t area;

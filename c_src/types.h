@@ -13,8 +13,8 @@
  *
  * Every page serves one size class and belongs to the heap (thread) that
  * owns its segment.  Every 4 MiB chunk of address space that a segment
- * covers is recorded in a global map (segment.c), so any pointer can be
- * tested for ownership without touching memory that may not be mapped.
+ * covers is recorded in the address map (addr_map.c), so any pointer can
+ * be tested for ownership without touching memory that may not be mapped.
  */
 #ifndef OX_TYPES_H
 #define OX_TYPES_H

@@ -66,13 +66,23 @@ void ox_free_aligned_sized(void *ptr, size_t alignment, size_t size);
 void *ox_aligned_alloc(size_t alignment, size_t size);
 
 /* The number of bytes usable in the block `ptr` (>= the size requested;
- * every one of them may be written).  0 for NULL and for pointers that
- * oxalloc does not manage. */
+ * every one of them may be written).  0 for NULL, for pointers that
+ * oxalloc does not manage and for pointers that are not the start of a
+ * block.  Never faults, whatever the pointer, even while another thread
+ * frees and unmaps the memory it points to: the answer comes from
+ * oxalloc's address map, never from the block or its segment.  For a
+ * dangling pointer (its block freed) the answer is 0, or the size of
+ * whatever block starts at that address now (the memory may have been
+ * reused); it says nothing about the freed block. */
 size_t ox_usable_size(const void *ptr);
 
 /* True when `ptr` points into memory that oxalloc manages (a block it
- * handed out, or its own metadata); false for stack, static, and other
- * allocators' memory.  Never faults, whatever the pointer. */
+ * handed out, its own metadata, or memory it keeps mapped for reuse);
+ * false for stack, static, and other allocators' memory, and for every
+ * address at or above 2^48.  Never faults, whatever the pointer, even
+ * while another thread frees and unmaps that memory.  A dangling pointer
+ * answers true while oxalloc still holds the memory it points to (kept
+ * for reuse, or reused), false once that memory went back to the OS. */
 bool ox_owns(const void *ptr);
 
 /* ---- giving memory back ----------------------------------------------------- */

@@ -129,10 +129,16 @@ unsafe impl GlobalAlloc for OxAlloc {
 }
 
 /// Whether `ptr` points into memory that oxalloc manages: a block it handed
-/// out, or its own metadata.  False for the stack, statics, and memory of
-/// other allocators (the C library's `malloc` unless the `override` row or
-/// `LD_PRELOAD=liboxalloc.so` made it oxalloc).  Any pointer may be asked,
-/// dangling or null: this never dereferences it.
+/// out, its own metadata, or memory it keeps mapped for reuse.  False for
+/// the stack, statics, memory of other allocators (the C library's
+/// `malloc` unless the `override` row or `LD_PRELOAD=liboxalloc.so` made
+/// it oxalloc) and any address at or above 2^48.  Any pointer may be
+/// asked, dangling or null: this never dereferences it, and never faults
+/// even while another thread frees that memory and oxalloc unmaps it (the
+/// answer comes from oxalloc's address map, which is never unmapped).  A
+/// dangling pointer answers true while oxalloc still holds the memory it
+/// points to (kept for reuse, or reused), false once it went back to the
+/// OS.
 ///
 /// With the `system` feature nothing is oxalloc's and this is always false.
 /// With `unresolved`, calling it needs the final link to supply
@@ -201,10 +207,14 @@ pub fn collect() {
 
 /// The number of bytes usable in the oxalloc block that starts at `ptr`
 /// (at least the size it was allocated with; every one of them may be
-/// written through the owning pointer).  0 for null and for pointers that
-/// oxalloc does not manage ([`owns`] is false), so any pointer may be
-/// asked; for a pointer inside a block or to a freed block the number has
-/// no meaning.
+/// written through the owning pointer).  0 for null, for pointers that
+/// oxalloc does not manage ([`owns`] is false) and for pointers inside a
+/// block, so any pointer may be asked.  It never faults, even while
+/// another thread frees the block and oxalloc unmaps its memory: the
+/// answer comes from oxalloc's address map, which is never unmapped.  For
+/// a dangling pointer (its block freed) it is 0, or the size of whatever
+/// block starts at that address now; it says nothing about the freed
+/// block.
 ///
 /// With the `system` feature this is always 0.
 ///

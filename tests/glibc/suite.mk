@@ -7,11 +7,10 @@
 #
 # GLIBC_PENDING lists tests that fail for a known reason being fixed
 # elsewhere: they are reported XFAIL instead of failing the suite, and say
-# so when they pass.  tst-malloc-thread-fail runs under RLIMIT_AS = 200 MiB,
-# where the segment map's 256 MiB reservation leaves no room for thread
-# stacks; it is pending until the segment map reserves little.
+# so when they pass.  None now (tst-malloc-thread-fail, under RLIMIT_AS =
+# 200 MiB, passes since the address map reserves little).
 
-GLIBC_PENDING ?= tst-malloc-thread-fail
+GLIBC_PENDING ?=
 
 TEST_SUITES += test-glibc
 .PHONY: test-glibc
