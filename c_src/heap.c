@@ -111,12 +111,15 @@ static ox_heap_t *heap_create(int state) {
  * and batched for other heaps, the frees waiting for it, and its empty
  * pages, purged at once since no owner will reuse them. */
 static void heap_give_back(ox_heap_t *heap) {
+  _ox_heap_enter(heap); /* an exiting thread's heap is still ACTIVE: a fork
+                           meanwhile must leave it alone */
   _ox_checked_quiet(true);
   _ox_reuse_flush(heap);
   _ox_remote_batch_flush(heap);
   _ox_heap_collect_remote(heap);
   _ox_heap_release_empty_pages(heap);
   _ox_checked_quiet(false);
+  _ox_heap_leave(heap);
 }
 
 /* Mark a claimed (or exiting) heap ABANDONED; frees pushed onto its remote
