@@ -30,6 +30,7 @@ run key_exhaustion 70 "$dir/key_exhaustion"
 run collect_now 70 "$dir/collect_now"
 run trim_override 70 env LD_PRELOAD="$so" OXALLOC_PURGE_DELAY=3600000 "$dir/trim_override"
 run unused_stats 70 "$dir/unused_stats"
+run free_path_purge 70 "$dir/free_path_purge"
 run background_idle_on 70 env OXALLOC_BACKGROUND=1 "$dir/background_idle" on
 run background_idle_off 70 env OXALLOC_BACKGROUND=0 "$dir/background_idle" off
 
