@@ -1,4 +1,4 @@
-# tests/aarch64/suite.mk - `make test-aarch64` (issue 13): the C core
+# tests/aarch64/suite.mk - `make test-aarch64`: the C core
 # cross-built for aarch64 (aarch64-linux-gnu-gcc, into $(BUILD)/aarch64 by
 # this Makefile's own rules) and its C suites run under qemu-aarch64, with
 # 4 KiB and 64 KiB pages (tests/aarch64/run.sh).  About 3-5 minutes.

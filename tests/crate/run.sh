@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/crate/run.sh - `make test-crate` (issue 13): the oxalloc crate as
+# tests/crate/run.sh - `make test-crate`: the oxalloc crate as
 # people outside this repository get it.
 #   package    `cargo package` writes the .crate without a warning; unpacked
 #              in an empty directory outside the repository it builds, runs

@@ -1,4 +1,4 @@
-# tests/crate/suite.mk - `make test-crate` (issue 13): the oxalloc crate as
+# tests/crate/suite.mk - `make test-crate`: the oxalloc crate as
 # users get it: packaged and built elsewhere, vendored from a git
 # dependency, features unified over a workspace, the build script's
 # variables (tests/crate/run.sh).  Offline; about 2-3 minutes.
