@@ -274,7 +274,7 @@ pub fn owns<T: ?Sized>(ptr: *const T) -> bool {
 /// ```
 #[inline]
 pub fn collect() {
-    #[cfg(not(feature = "system"))]
+    #[cfg(not(oxalloc_row = "system"))]
     // SAFETY: ox_collect takes no pointer and only returns unused memory.
     unsafe {
         ffi::ox_collect(true)

@@ -41,7 +41,7 @@ fn real_decls() -> String {
 fn real_declarations_match_the_headers() {
     let decls = ffi_check::parse(&real_decls()).unwrap();
     let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["rust_alloc", "rust_alloc_zeroed", "rust_dealloc", "rust_realloc", "ox_owns", "ox_usable_size"]);
+    assert_eq!(names, ["rust_alloc", "rust_alloc_zeroed", "rust_dealloc", "rust_realloc", "ox_owns", "ox_usable_size", "ox_collect"]);
     assert!(c_accepts(&real_decls(), "real"));
 }
 

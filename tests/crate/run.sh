@@ -71,6 +71,12 @@ tests_are_listed() {
     done
 }
 
+# The crate's code asks for the row through the oxalloc_row cfg, which the
+# precedence rule sets: `feature = "system"` may be on in a native build.
+rows_by_cfg() {
+    ! grep -rnE 'feature *= *"(native|system|override|unresolved)"' rust_shim/src rust_shim/tests
+}
+
 package() {
     local log
     log=$(cargo package -p oxalloc --offline --allow-dirty --no-verify \
@@ -215,6 +221,7 @@ conventions_cross() {
 
 # --- run ---------------------------------------------------------------------
 t "manifest: every rust_shim/tests/*.rs is a [[test]]" tests_are_listed
+t "manifest: rust_shim selects rows by the oxalloc_row cfg, not by features" rows_by_cfg
 t "package: cargo package, no warning, C sources and licenses inside" package
 t "package: unpacked elsewhere, its tests pass offline" package_tests
 t "package: unpacked elsewhere, serves a program as #[global_allocator]" package_serves_a_program
