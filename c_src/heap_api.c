@@ -6,6 +6,7 @@
  * others go through its remote list.
  */
 #include <errno.h>
+#include <stdint.h>
 
 #include "fast_path.h"
 #include "oxalloc.h"
@@ -26,6 +27,25 @@ OX_PUBLIC void *ox_heap_alloc_aligned(ox_heap_t *heap, size_t size, size_t align
     return NULL;
   }
   return _ox_alloc_in(heap, size, alignment, false);
+}
+
+/* A block that has to move is allocated from `heap`; in-place growth and
+ * shrinking are realloc.c's, as for ox_realloc. */
+OX_PUBLIC void *ox_heap_realloc_aligned(ox_heap_t *heap, void *ptr, size_t size, size_t alignment) {
+  if (!_ox_is_pow2(alignment)) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (ptr == NULL) return _ox_alloc_in(heap, size, alignment, false);
+  if (size == 0) { /* as ox_realloc: free and return NULL */
+    _ox_free(ptr);
+    return NULL;
+  }
+  return _ox_realloc_in(heap, ptr, SIZE_MAX, size, alignment);
+}
+
+OX_PUBLIC void *ox_heap_realloc(ox_heap_t *heap, void *ptr, size_t size) {
+  return ox_heap_realloc_aligned(heap, ptr, size, OX_MIN_ALIGN);
 }
 
 OX_PUBLIC void ox_heap_free(void *ptr) { _ox_free(ptr); }

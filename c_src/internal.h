@@ -269,6 +269,7 @@ _Noreturn void _ox_double_free(const void *p);
 bool _ox_is_block_start(ox_segment_t *seg, const void *p);
 bool _ox_is_freed_block(ox_segment_t *seg, const void *p);
 void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align);
+void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size, size_t align);
 size_t _ox_usable_size_in(ox_segment_t *seg, const void *p);
 
 /* ---- checked.c: verification in the checked build (no-ops otherwise) ----

@@ -33,8 +33,10 @@ static __attribute__((unused)) void *huge_realloc(ox_segment_t *seg, void *p, si
 }
 
 /* `old_size` is the caller's size of the block, or SIZE_MAX if unknown.
- * `align` is a power of two.  NULL/errno on failure, `p` unchanged. */
-void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
+ * `align` is a power of two.  A block that must move is allocated from
+ * `heap` (a first-class heap keeps its blocks).  NULL/errno on failure,
+ * `p` unchanged. */
+void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size, size_t align) {
   ox_segment_t *seg = _ox_segment_lookup(p);
   if (OX_UNLIKELY(seg == NULL)) {
 #if OX_CHECKED
@@ -73,7 +75,7 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
     return p;
   }
 #endif
-  void *q = _ox_alloc_generic(new_size, align, false);
+  void *q = _ox_alloc_in(heap, new_size, align, false);
   if (!q) {
     errno = ENOMEM;
     return NULL;
@@ -88,4 +90,8 @@ void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
   else
     _ox_free_in(seg, p);
   return q;
+}
+
+void *_ox_realloc(void *p, size_t old_size, size_t new_size, size_t align) {
+  return _ox_realloc_in(_ox_tl_heap, p, old_size, new_size, align);
 }

@@ -243,6 +243,18 @@ ox_heap_t *ox_heap_new(void);
 void *ox_heap_malloc(ox_heap_t *heap, size_t size);
 void *ox_heap_alloc_aligned(ox_heap_t *heap, size_t size, size_t alignment);
 
+/* Resize `ptr`, a block of `heap` (or NULL: then as ox_heap_malloc /
+ * ox_heap_alloc_aligned), keeping min(old, new) bytes.  As ox_realloc it
+ * grows in place whenever the block's usable size or, for huge blocks, the
+ * mapping allows, and a block that has to move is allocated from `heap`,
+ * so the heap's reset and destroy still release it.  The _aligned form
+ * keeps `alignment` (a power of two, the one `ptr` was allocated with;
+ * otherwise NULL/EINVAL).  `size` 0 frees `ptr` and returns NULL.  On
+ * failure NULL/ENOMEM and `ptr` stays valid and unchanged.  Only on the
+ * heap's thread, like every allocation from it. */
+void *ox_heap_realloc(ox_heap_t *heap, void *ptr, size_t size);
+void *ox_heap_realloc_aligned(ox_heap_t *heap, void *ptr, size_t size, size_t alignment);
+
 /* Free one block of any heap (the same as ox_free). */
 void ox_heap_free(void *ptr);
 

@@ -83,7 +83,7 @@ unsafe fn resize(
 /// v.extend(0..10_000);
 /// assert_eq!(v.iter().sum::<u32>(), 49_995_000);
 /// let b = Box::new_in([0u8; 64], OxAlloc);
-/// assert_eq!(oxalloc::owns(&*b), !cfg!(feature = "system"));
+/// assert_eq!(oxalloc::owns(&*b), (oxalloc::LINK_ROW != oxalloc::LinkRow::System));
 /// ```
 unsafe impl Allocator for OxAlloc {
     #[inline]

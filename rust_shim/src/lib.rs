@@ -11,30 +11,73 @@
 //! fn main() {
 //!     let v: Vec<u64> = (0..1000).collect();
 //!     // With the default feature the vector's buffer is oxalloc's.
-//!     assert_eq!(oxalloc::owns(v.as_ptr()), !cfg!(feature = "system"));
+//!     assert_eq!(oxalloc::owns(v.as_ptr()), (oxalloc::LINK_ROW != oxalloc::LinkRow::System));
 //! }
 //! ```
 //!
 //! # Link rows (cargo features)
 //!
-//! The C code is compiled by this crate's build script (system C compiler;
-//! `CC` and `CFLAGS` are honoured).  One feature picks what is linked, that
-//! is, which row of the link matrix (README.md) the final program is in:
+//! The C code is compiled by this crate's build script.  One of four
+//! features picks what is linked, that is, which row of the link matrix
+//! (docs/link-matrix.md in the repository) the final program is in:
 //!
-//! | feature | `rust_*` (this crate) | `malloc` (C code in the program) |
-//! |---|---|---|
-//! | `native` (default) | oxalloc | the C library's |
-//! | `override` | oxalloc | oxalloc, for the whole executable |
-//! | `system` | polyfill over `malloc` | the C library's |
-//! | `unresolved` | left undefined: the final C link adds `liboxalloc.a` or `liboxalloc_system.a` | the C program's choice |
+//! | feature | `rust_*` (this crate) | `malloc` (C code in the program) | for |
+//! |---|---|---|---|
+//! | `override` | oxalloc | oxalloc, for the whole executable | executables |
+//! | `native` (default) | oxalloc | the C library's | executables |
+//! | `unresolved` | left undefined: the final C link adds `liboxalloc.a` or `liboxalloc_system.a` | the C program's choice | staticlibs in C programs |
+//! | `system` | polyfill over `malloc` | the C library's | cdylibs, plugins |
 //!
-//! `system`, `override` and `unresolved` replace `native`; use
-//! `default-features = false` to be explicit.  Two of them at once is a
-//! build error.  [`owns`] and [`usable_size`] exist in every row; the
-//! statistics, options and first-class heaps only in `native` and
-//! `override`, the rows that link the C core.  `checked` builds the C core with layout checks on every
-//! deallocation, and `nightly` adds [`core::alloc::Allocator`] for
-//! [`OxAlloc`] (with `cargo +nightly`).
+//! ## Precedence: the most oxalloc-ward row wins
+//!
+//! Cargo features are additive: cargo turns on, for the one copy of this
+//! crate in a build, every feature that any crate of the dependency graph
+//! asks for.  So the row is decided by a rule over the union, never by
+//! which crate asked:
+//!
+//! **`override` > `native` > `unresolved` > `system`**: the first of these
+//! that is enabled is the row; none of them (`default-features = false`
+//! everywhere) is `native`.
+//!
+//! The rule is built so that a dependency can never quietly take oxalloc
+//! away from the program that installs it: a library that asks for
+//! `system` does not turn the allocator of a binary using the default into
+//! `malloc`, since `native` outranks it.  The other way round, a library
+//! that leaves the default feature on *does* move a `system` or
+//! `unresolved` program to `native`: **libraries should depend on oxalloc
+//! with `default-features = false`** and leave the row to the final
+//! artifact.  When the rule overrules a requested row, the build script
+//! says so in a warning naming both features (cargo shows it for path and
+//! workspace dependencies).  [`LINK_ROW`] tells the program which row it
+//! got; `--all-features` builds the `override` row.
+//!
+//! [`owns`] and [`usable_size`] exist in every row; the statistics,
+//! options and first-class heaps only in `native` and `override`, the rows
+//! that link the C core.
+//!
+//! ## Other features
+//!
+//! | feature | effect |
+//! |---|---|
+//! | `checked` | the C core built with `-DOX_CHECKED=1`: every deallocation's layout is checked, misuse aborts with a report |
+//! | `secure` | the C core built with `-DOX_SECURE=1`: hardened free lists and metadata |
+//! | `nightly` | [`core::alloc::Allocator`] for [`OxAlloc`] and `&Heap`; needs a nightly toolchain (on another one the build stops with one line saying so) |
+//!
+//! `checked` and `secure` combine with each other and with every row that
+//! compiles the core.
+//!
+//! # Build variables
+//!
+//! The build script follows the conventions of the `cc` crate, by hand
+//! (the crate has no dependency): `CC`, `CFLAGS` and `AR` are read as
+//! `VAR_<target>`, `VAR_<target_with_underscores>`, `TARGET_VAR` (cross
+//! builds) or `HOST_VAR` (native builds), then `VAR`; a cross build for
+//! `<arch>-unknown-linux-<env>` defaults to `<arch>-linux-<env>-gcc` and
+//! `-ar`; the profile's `OPT_LEVEL` and `DEBUG` give `-O<n>` and `-g`;
+//! `CRATE_CC_NO_DEFAULTS` drops those defaults; and from
+//! `CARGO_ENCODED_RUSTFLAGS` the options C code must share are passed on
+//! (`-C force-frame-pointers`, `-Z sanitizer`, `-C code-model`).  `CFLAGS`
+//! come last and win.  See docs/rust-crate.md for the platforms.
 //!
 //! Allocation failure is a null pointer, never a panic inside the
 //! allocator: a [`Layout`] that the C side refuses
@@ -44,32 +87,65 @@
 #![warn(missing_docs)]
 
 use core::alloc::{GlobalAlloc, Layout};
-#[cfg(not(feature = "system"))]
+#[cfg(not(oxalloc_row = "system"))]
 use core::ffi::c_void;
 
 #[cfg(feature = "nightly")]
 mod allocator_api;
 // The system row never calls the ox_ functions (they are not linked).
-#[cfg_attr(feature = "system", allow(dead_code))]
+#[cfg_attr(oxalloc_row = "system", allow(dead_code))]
 mod ffi;
 // Statistics, options and first-class heaps are compiled (non-generic code,
 // so into this rlib) with references to ox_ functions: only in the rows that
 // link the core.  The system row has no ox_ symbols, and an `unresolved`
 // staticlib must also link with liboxalloc_system.a, which has none.
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 mod heap;
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 mod options;
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 mod stats;
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 pub mod prof;
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 pub use heap::Heap;
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 pub use options::{option, set_option, OptionError};
-#[cfg(not(any(feature = "system", feature = "unresolved")))]
+#[cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 pub use stats::{stats, stats_json, stats_report, SizeClass, Stats};
+
+/// A row of the link matrix: what serves this crate's `rust_*` calls and
+/// the program's `malloc` (see the crate documentation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LinkRow {
+    /// `rust_*` and `malloc` are oxalloc (feature `override`).
+    Override,
+    /// `rust_*` are oxalloc, `malloc` is the C library's (the default).
+    Native,
+    /// `rust_*` are left for the final C link (feature `unresolved`).
+    Unresolved,
+    /// `rust_*` are a polyfill over `malloc` (feature `system`).
+    System,
+}
+
+/// The row this build of the crate is in, after the precedence rule
+/// (`override` > `native` > `unresolved` > `system`) has been applied to
+/// the features cargo enabled.
+///
+/// ```
+/// let row = oxalloc::LINK_ROW;
+/// let oxalloc_serves_rust = row != oxalloc::LinkRow::System;
+/// # let _ = oxalloc_serves_rust;
+/// ```
+pub const LINK_ROW: LinkRow = if cfg!(oxalloc_row = "override") {
+    LinkRow::Override
+} else if cfg!(oxalloc_row = "unresolved") {
+    LinkRow::Unresolved
+} else if cfg!(oxalloc_row = "system") {
+    LinkRow::System
+} else {
+    LinkRow::Native
+};
 
 /// The oxalloc allocator: a zero-sized handle that forwards every call to
 /// the C functions `rust_alloc`, `rust_alloc_zeroed`, `rust_dealloc` and
@@ -153,17 +229,17 @@ unsafe impl GlobalAlloc for OxAlloc {
 /// fn main() {
 ///     let on_heap = Box::new(7u32);
 ///     let on_stack = 7u32;
-///     assert_eq!(oxalloc::owns(&*on_heap), !cfg!(feature = "system"));
+///     assert_eq!(oxalloc::owns(&*on_heap), (oxalloc::LINK_ROW != oxalloc::LinkRow::System));
 ///     assert!(!oxalloc::owns(&on_stack));
 ///     assert!(!oxalloc::owns(core::ptr::null::<u8>()));
 /// }
 /// ```
 #[inline]
 pub fn owns<T: ?Sized>(ptr: *const T) -> bool {
-    #[cfg(not(feature = "system"))]
+    #[cfg(not(oxalloc_row = "system"))]
     // SAFETY: ox_owns accepts any pointer and never faults.
     return unsafe { ffi::ox_owns(ptr as *const c_void) };
-    #[cfg(feature = "system")]
+    #[cfg(oxalloc_row = "system")]
     return {
         let _ = ptr;
         false
@@ -198,7 +274,7 @@ pub fn owns<T: ?Sized>(ptr: *const T) -> bool {
 /// ```
 #[inline]
 pub fn collect() {
-    #[cfg(not(feature = "system"))]
+    #[cfg(not(oxalloc_row = "system"))]
     // SAFETY: ox_collect takes no pointer and only returns unused memory.
     unsafe {
         ffi::ox_collect(true)
@@ -227,17 +303,17 @@ pub fn collect() {
 /// fn main() {
 ///     let v: Vec<u8> = Vec::with_capacity(100);
 ///     let usable = oxalloc::usable_size(v.as_ptr());
-///     assert!(usable >= 100 || cfg!(feature = "system"));
+///     assert!(usable >= 100 || oxalloc::LINK_ROW == oxalloc::LinkRow::System);
 ///     assert_eq!(oxalloc::usable_size(&0u8), 0);
 /// }
 /// ```
 #[inline]
 pub fn usable_size<T: ?Sized>(ptr: *const T) -> usize {
-    #[cfg(not(feature = "system"))]
+    #[cfg(not(oxalloc_row = "system"))]
     // SAFETY: ox_usable_size returns 0 for pointers oxalloc does not own;
     // for the others it only reads oxalloc's metadata.
     return unsafe { ffi::ox_usable_size(ptr as *const c_void) };
-    #[cfg(feature = "system")]
+    #[cfg(oxalloc_row = "system")]
     return {
         let _ = ptr;
         0

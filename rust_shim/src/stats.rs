@@ -62,7 +62,7 @@ impl SizeClass {
 /// ```
 /// let heap = oxalloc::Heap::new().unwrap();
 /// let big = heap.alloc(core::alloc::Layout::from_size_align(8 << 20, 8).unwrap());
-/// assert!(!big.is_null());
+/// assert!(big.is_some());
 /// let s = oxalloc::stats();
 /// assert!(s.huge_blocks >= 1 && s.huge_bytes >= 8 << 20);
 /// assert!(s.committed_bytes >= s.resident_bytes);

@@ -1,7 +1,7 @@
 //! `oxalloc::collect`: memory freed by this thread goes back to
 //! the OS at once, even with an hour of purge delay, and live blocks keep
 //! their contents.
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 
 use oxalloc::OxAlloc;
 use std::alloc::{GlobalAlloc, Layout};

@@ -4,7 +4,7 @@
 //! block out again.  Each misuse runs in a child process (this binary,
 //! re-run on the ignored `child` test with the misuse named in the
 //! environment); the parent checks that it died by SIGABRT with that line.
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 
 use oxalloc::OxAlloc;
 use std::alloc::{GlobalAlloc, Layout};

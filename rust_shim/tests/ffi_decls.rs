@@ -12,7 +12,7 @@ use std::process::Command;
 static GLOBAL: OxAlloc = OxAlloc;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// Whether the C compiler accepts the check generated from `rust_src`.
@@ -34,14 +34,14 @@ fn c_accepts(rust_src: &str, tag: &str) -> bool {
 }
 
 fn real_decls() -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/ffi.rs")).unwrap()
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("rust_shim/src/ffi.rs")).unwrap()
 }
 
 #[test]
 fn real_declarations_match_the_headers() {
     let decls = ffi_check::parse(&real_decls()).unwrap();
     let names: Vec<&str> = decls.iter().map(|d| d.name.as_str()).collect();
-    assert_eq!(names, ["rust_alloc", "rust_alloc_zeroed", "rust_dealloc", "rust_realloc", "ox_owns", "ox_usable_size"]);
+    assert_eq!(names, ["rust_alloc", "rust_alloc_zeroed", "rust_dealloc", "rust_realloc", "ox_owns", "ox_usable_size", "ox_collect"]);
     assert!(c_accepts(&real_decls(), "real"));
 }
 
@@ -49,7 +49,7 @@ fn real_declarations_match_the_headers() {
 /// modules) against the headers.
 #[test]
 fn all_extern_blocks_match_the_headers() {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("rust_shim/src");
     let mut files = 0;
     for entry in std::fs::read_dir(&src).unwrap() {
         let path = entry.unwrap().path();

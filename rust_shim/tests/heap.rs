@@ -1,17 +1,20 @@
 //! `oxalloc::Heap` (first-class heaps): blocks of every size and
 //! alignment, freeing one by one, and freeing everything at once by
-//! `reset` and by dropping the heap, checked with `oxalloc::stats`; with
-//! the `nightly` feature, collections in `&Heap`.  No global allocator
+//! `reset` and by dropping the heap, checked with `oxalloc::stats`;
+//! `Heap::realloc` (in place where the block allows, moves within the
+//! heap); with the `nightly` feature, collections in `&Heap`, growing
+//! through `realloc`.  No global allocator
 //! here, so in the default row oxalloc's counts are this file's alone
 //! (`near` allows the harness's noise in the `override` row).
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 #![cfg_attr(feature = "nightly", feature(allocator_api, btreemap_alloc))]
 
 use oxalloc::Heap;
 use std::alloc::Layout;
+use std::ptr::NonNull;
 use std::sync::{Mutex, MutexGuard};
 
-const NOISY: bool = cfg!(feature = "override");
+const NOISY: bool = cfg!(oxalloc_row = "override");
 
 /// Tests compare process-wide counters: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
@@ -36,8 +39,7 @@ fn pattern(i: usize, seed: usize) -> u8 {
 /// Allocates `layout` from `heap`, checks it, fills it with a pattern.
 #[track_caller]
 fn take(heap: &Heap, layout: Layout, seed: usize) -> *mut u8 {
-    let p = heap.alloc(layout);
-    assert!(!p.is_null(), "{layout:?}");
+    let p = heap.alloc(layout).unwrap_or_else(|| panic!("{layout:?}")).as_ptr();
     assert_eq!(p as usize % layout.align(), 0, "{layout:?}");
     assert!(oxalloc::owns(p));
     assert!(oxalloc::usable_size(p) >= layout.size());
@@ -68,13 +70,13 @@ fn every_size_and_alignment() {
     for (i, &(p, layout, seed)) in blocks.iter().enumerate() {
         intact(p, layout, seed);
         if i % 2 == 0 {
-            unsafe { heap.dealloc(p, layout) };
+            unsafe { heap.dealloc(NonNull::new(p).unwrap(), layout) };
         }
     }
     for &(p, layout, seed) in blocks.iter().skip(1).step_by(2) {
         intact(p, layout, seed); // freeing neighbours left these alone
     }
-    assert!(heap.alloc(Layout::from_size_align(8, 1 << 62).unwrap()).is_null());
+    assert!(heap.alloc(Layout::from_size_align(8, 1 << 62).unwrap()).is_none());
 }
 
 #[test]
@@ -155,6 +157,95 @@ fn one_heap_per_thread() {
         t.join().unwrap();
     }
     near(live_blocks(), before, "after the threads' heaps");
+}
+
+/// Resizes `p` (a block of `heap` with `layout`) to `new_size` and checks
+/// the kept bytes; returns the new block and its layout.
+#[track_caller]
+fn resize(heap: &Heap, p: *mut u8, layout: Layout, new_size: usize, seed: usize) -> (*mut u8, Layout) {
+    let q = unsafe { heap.realloc(NonNull::new(p).unwrap(), layout, new_size) }.expect("realloc").as_ptr();
+    let kept = Layout::from_size_align(layout.size().min(new_size), layout.align()).unwrap();
+    intact(q, kept, seed);
+    assert_eq!(q as usize % layout.align(), 0);
+    assert!(oxalloc::usable_size(q) >= new_size);
+    let new = Layout::from_size_align(new_size, layout.align()).unwrap();
+    for i in kept.size()..new_size {
+        unsafe { q.add(i).write(pattern(i, seed)) };
+    }
+    (q, new)
+}
+
+#[test]
+fn realloc_grows_in_place_within_the_block() {
+    let _g = serial();
+    let heap = Heap::new().unwrap();
+    for (size, align) in [(100usize, 8usize), (1000, 16), (5000, 64), (70_000, 4096)] {
+        let layout = Layout::from_size_align(size, align).unwrap();
+        let p = take(&heap, layout, size);
+        let usable = oxalloc::usable_size(p);
+        let (q, _) = resize(&heap, p, layout, usable, size);
+        assert_eq!(q, p, "{layout:?} grown to its usable size {usable} moved");
+    }
+}
+
+#[test]
+fn realloc_moves_within_the_heap() {
+    let _g = serial();
+    let before = live_blocks();
+    let heap = Heap::new().unwrap();
+    // Through every range: small, medium, large, huge, and back down.
+    let sizes = [24usize, 300, 4000, 60_000, 900_000, 5 << 20, 9 << 20, 200, 8];
+    let mut blocks = Vec::new();
+    for k in 0..20 {
+        let align = [8usize, 16, 64, 4096][k % 4];
+        let mut layout = Layout::from_size_align(sizes[0], align).unwrap();
+        let mut p = take(&heap, layout, k);
+        for &n in &sizes[1..] {
+            (p, layout) = resize(&heap, p, layout, n, k);
+        }
+        blocks.push((p, layout, k));
+    }
+    for &(p, layout, k) in &blocks {
+        intact(p, layout, k);
+        assert!(oxalloc::owns(p));
+    }
+    near(live_blocks(), before + 20, "live blocks after the resizes");
+    // Every moved block was the heap's: its drop frees them all.
+    drop(heap);
+    near(live_blocks(), before, "live blocks after the heap's drop");
+}
+
+#[test]
+fn realloc_failure_keeps_the_block() {
+    let _g = serial();
+    let heap = Heap::new().unwrap();
+    let layout = Layout::from_size_align(4000, 16).unwrap();
+    let p = take(&heap, layout, 9);
+    let refused = unsafe { heap.realloc(NonNull::new(p).unwrap(), layout, usize::MAX - 4096) };
+    assert!(refused.is_none());
+    intact(p, layout, 9);
+    unsafe { heap.dealloc(NonNull::new(p).unwrap(), layout) };
+}
+
+// Not in the checked build: its blocks have no slack (usable == size) and
+// it moves every growth, so that stale pointers show.
+#[cfg(all(feature = "nightly", not(feature = "checked")))]
+#[test]
+fn vec_in_a_heap_grows_in_place() {
+    let _g = serial();
+    let heap = Heap::new().unwrap();
+    let mut v: Vec<u8, &Heap> = Vec::with_capacity_in(1000, &heap);
+    v.extend((0..1000).map(|i| i as u8));
+    let before = v.as_ptr();
+    let usable = oxalloc::usable_size(before);
+    assert!(usable > 1000, "a 1000-byte block has room to grow ({usable})");
+    // Allocator::grow to a size the block already holds: no move, no copy.
+    v.reserve_exact(usable - v.len());
+    assert_eq!(v.as_ptr(), before, "grown within its block of {usable} bytes, yet moved");
+    assert!(v.iter().enumerate().all(|(i, &b)| b == i as u8));
+    v.truncate(900);
+    v.shrink_to_fit();
+    assert_eq!(v.as_ptr(), before, "shrunk by a tenth, yet moved");
 }
 
 #[cfg(feature = "nightly")]

@@ -3,13 +3,13 @@
 //! no global allocator here, so oxalloc starts at this file's first
 //! allocation from it (in the `override` row malloc is oxalloc and it has
 //! started before main: only the checks that hold either way run there).
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 
 use oxalloc::{Heap, OptionError};
 use std::alloc::Layout;
 
 /// Whether oxalloc started before main (malloc is oxalloc).
-const STARTED_EARLY: bool = cfg!(feature = "override");
+const STARTED_EARLY: bool = cfg!(oxalloc_row = "override");
 
 const OPTIONS: [&str; 7] =
     ["purge_delay", "segment_cache", "huge_cache_mb", "verbose", "show_stats", "eager_commit", "huge_pages"];
@@ -40,7 +40,7 @@ fn options_before_and_after_start() {
 
     // Start oxalloc, and use it.
     let heap = Heap::new().unwrap();
-    assert!(!heap.alloc(Layout::from_size_align(100, 8).unwrap()).is_null());
+    assert!(heap.alloc(Layout::from_size_align(100, 8).unwrap()).is_some());
     drop(heap);
 
     assert_eq!(oxalloc::option("purge_delay"), Some(1234));

@@ -4,7 +4,7 @@
 //! are checked by decoding nothing but the gzip header here; the split is
 //! checked with `go tool pprof` when Go is installed (tests/prof runs it
 //! on every C path; this is the Rust path).
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 
 use oxalloc::OxAlloc;
 use std::process::Command;

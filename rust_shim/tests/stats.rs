@@ -3,7 +3,7 @@
 //! here: the test harness's own allocations stay out of oxalloc, so in the
 //! default row the counts are exact.  In the `override` row malloc is
 //! oxalloc too and the harness adds a little noise, hence `near`.
-#![cfg(not(any(feature = "system", feature = "unresolved")))]
+#![cfg(not(any(oxalloc_row = "system", oxalloc_row = "unresolved")))]
 
 use oxalloc::{OxAlloc, Stats};
 use std::alloc::{GlobalAlloc, Layout};
@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::{mpsc, Mutex, MutexGuard};
 
 /// Whether other code of this process (the harness) allocates from oxalloc.
-const NOISY: bool = cfg!(feature = "override");
+const NOISY: bool = cfg!(oxalloc_row = "override");
 
 /// Tests read process-wide counters: one at a time.
 fn serial() -> MutexGuard<'static, ()> {
@@ -99,7 +99,7 @@ fn layout_matches_ox_stats_t() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("layout.c");
     std::fs::write(&file, &c).unwrap();
-    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../include");
+    let include = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("include");
     let cc = std::env::var("CC").unwrap_or_else(|_| "cc".into());
     let out = Command::new(cc)
         .args(["-std=c11", "-fsyntax-only"])

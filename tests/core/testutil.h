@@ -120,23 +120,22 @@ static inline size_t proc_read(const char *path, char *buf, size_t cap)
     return len;
 }
 
-/* Field `index` (0: VM size, 1: resident) of /proc/self/statm, in bytes. */
-static inline size_t statm_field(int index)
+/* A "Name:   N kB" line of /proc/self/status, in bytes.  Not statm: its
+ * unit is the kernel's page, which is not the process's page size under
+ * an emulator (qemu-aarch64 -p 65536 on a 4 KiB host: 16 times too much). */
+static inline size_t status_kb_field(const char *name)
 {
-    char buf[256];
-    proc_read("/proc/self/statm", buf, sizeof buf);
-    char *s = buf;
-    for (int i = 0; i < index; i++) {
-        s = strchr(s, ' ');
-        if (!s)
-            return 0;
-        s++;
-    }
-    return (size_t)strtoull(s, NULL, 10) * (size_t)sysconf(_SC_PAGESIZE);
+    char buf[4096];
+    proc_read("/proc/self/status", buf, sizeof buf);
+    size_t len = strlen(name);
+    for (char *s = buf; s && *s; s = strchr(s, '\n'), s = s ? s + 1 : s)
+        if (!strncmp(s, name, len) && s[len] == ':')
+            return (size_t)strtoull(s + len + 1, NULL, 10) * 1024;
+    return 0;
 }
 
-static inline size_t rss_bytes(void) { return statm_field(1); }
-static inline size_t vm_bytes(void) { return statm_field(0); }
+static inline size_t rss_bytes(void) { return status_kb_field("VmRSS"); }
+static inline size_t vm_bytes(void) { return status_kb_field("VmSize"); }
 
 /* Number of lines (mappings) in /proc/self/maps. */
 static inline long maps_count(void)

@@ -156,8 +156,8 @@ check "installed liboxalloc_system.a serves rust_alloc" polyfill_prog
 
 crate_version_ok() {
   local crate
-  crate=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' rust_shim/Cargo.toml)
-  echo "  rust_shim/Cargo.toml: $crate"
+  crate=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
+  echo "  Cargo.toml: $crate"
   [ "$crate" = "$version" ]
 }
 check "Rust crate version == header version" crate_version_ok

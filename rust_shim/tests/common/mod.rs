@@ -6,10 +6,10 @@ use std::alloc::Layout;
 
 /// Whether blocks from OxAlloc are oxalloc's in this build: in every row
 /// except `system`, where the polyfill hands out the C library's blocks.
-pub const OURS: bool = !cfg!(feature = "system");
+pub const OURS: bool = !cfg!(oxalloc_row = "system");
 
 /// Whether the C library's `malloc` is oxalloc in this build.
-pub const MALLOC_IS_OURS: bool = cfg!(feature = "override");
+pub const MALLOC_IS_OURS: bool = cfg!(oxalloc_row = "override");
 
 /// Asserts that `p` was served by the allocator this row promises.
 #[track_caller]
