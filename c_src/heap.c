@@ -318,18 +318,16 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   ox_heap_t *me = _ox_tl_heap;
   ox_block_t *b = p;
   ox_page_t *page = _ox_segment_page_of(seg, p);
-  /* Read before the block goes home: freeing it may release its page and
-   * unmap its segment (a heap without a thread gives pages back at once). */
-  size_t bytes = page->block_size;
+  uint32_t bsize = page->block_size; /* read first: the free below may release the page */
   /* Its thread exited: straight home (kept here, the block would hold the
    * page of a heap that nobody else frees into). */
   if (free_into_abandoned(heap, seg, p)) {
-    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bytes);
+    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bsize);
     return;
   }
   if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
       thread_token()) { /* a first-class heap of this thread */
-    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bytes);
+    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bsize);
     _ox_page_free_block(heap, seg, p);
     return;
   }
@@ -345,8 +343,8 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
   /* A block kept in the reuse list counts through the list's capacity
    * (stats.c): no work here. */
   if (!_ox_reuse_put(me, heap, page, b)) {
-    batch_add(me, heap, b); /* may send the batch home: `page` may be gone */
-    OX_OWNER_ADD(me->remote_sent_bytes, bytes);
+    batch_add(me, heap, b);
+    OX_OWNER_ADD(me->remote_sent_bytes, bsize);
   }
   OX_OWNER_ADD(me->remote_frees_sent, 1);
   _ox_heap_leave(me);

@@ -144,12 +144,16 @@ else
   ko "off_no_samples" "$(cat "$OUT/off.top" "$OUT/off.top.err" 2>/dev/null)"
 fi
 
-# 14. Per-thread and cumulative byte counters (counters.c).
+# 14. Per-thread and cumulative byte counters (counters.c); then frees
+# into exited threads' heaps with segments unmapped at once.
 run "$OUT/counters" >"$OUT/counters.txt" 2>&1
+run OXALLOC_SEGMENT_CACHE=0 OXALLOC_PURGE_DELAY=0 "$OUT/counters" abandoned >>"$OUT/counters.txt" 2>&1 ||
+  echo "FAIL counters abandoned: exit $?" >>"$OUT/counters.txt"
 grep -E '^(PASS|FAIL)' "$OUT/counters.txt"
 pass=$((pass + $(grep -c '^PASS' "$OUT/counters.txt")))
 fail=$((fail + $(grep -c '^FAIL' "$OUT/counters.txt")))
-grep -q '^counters: [0-9]* passed, 0 failed' "$OUT/counters.txt" || ko counters "$(tail -3 "$OUT/counters.txt")"
+[ "$(grep -c '^counters: [0-9]* passed, 0 failed' "$OUT/counters.txt")" = 2 ] ||
+  ko counters "$(tail -3 "$OUT/counters.txt")"
 
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
