@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# tests/memory/run.sh BINDIR - runs the memory programs, one process each,
+# with an outer timeout on top of their own watchdogs, and prints
+# "memory: N passed, N failed".
+set -u
+dir=$1
+pass=0 fail=0 failed=()
+
+run() {
+  local name=$1 secs=$2
+  shift 2
+  echo "--- $name: $*"
+  timeout -k 5 "$secs" "$@"
+  local rc=$?
+  if [ "$rc" -eq 0 ]; then
+    pass=$((pass + 1))
+  else
+    echo "FAIL $name (exit $rc): repro: $*"
+    fail=$((fail + 1)); failed+=("$name")
+  fi
+}
+
+# Segments unmapped as soon as they empty, so a read after the free faults.
+run free_after_exit 40 env OXALLOC_SEGMENT_CACHE=0 OXALLOC_SEGMENT_CACHE_MAX=0 \
+  OXALLOC_PURGE_DELAY=0 "$dir/free_after_exit"
+
+[ "${#failed[@]}" -eq 0 ] || echo "memory failures: ${failed[*]}"
+echo "memory: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
