@@ -475,7 +475,7 @@ plot 2
         script = f"""
 set terminal pngcairo size {max(1400, 60 * len(data) + 200)},800 font ',10'
 set output '{path}'
-set title "{label.capitalize()} relative to oxalloc's median: bar = median, whisker = min–max of the runs; > 1: more than oxalloc{note}\\n{stamp}"
+set title "{'Wall time' if what == 'time' else 'Peak RSS'} relative to oxalloc's median: bar = median, whisker = min–max of the runs; > 1: more than oxalloc{note}\\n{stamp}"
 set style data histograms
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1
