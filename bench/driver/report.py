@@ -97,7 +97,9 @@ def check_checksums(runs_by_cell):
                 r.reason = f"checksum {r.result.get('checksum')} != {common}"
 
 
-def build_cells(runs_by_cell, workloads):
+def build_cells(runs_by_cell, workloads, smoke=False):
+    """Cells with their ratios to oxalloc; a smoke test gets none (its runs
+    are a fraction of the size, repeated twice: not results)."""
     cells = {}
     for w in workloads:
         for row, _ in rows(w):
@@ -105,7 +107,7 @@ def build_cells(runs_by_cell, workloads):
         base = cells[(w, "oxalloc")]
         for row, _ in rows(w):
             c = cells[(w, row)]
-            if base.usable() and c.usable():
+            if base.usable() and c.usable() and not smoke:
                 if base.measurable and c.measurable:
                     c.ratio = c.wall / base.wall
                 if base.rss and c.rss:
@@ -473,7 +475,7 @@ plot 2
         script = f"""
 set terminal pngcairo size {max(1400, 60 * len(data) + 200)},800 font ',10'
 set output '{path}'
-set title "{label.capitalize()} relative to oxalloc's median: bar = median, whisker = min–max of the runs; > 1: more than oxalloc{note}\\n{stamp}"
+set title "{'Wall time' if what == 'time' else 'Peak RSS'} relative to oxalloc's median: bar = median, whisker = min–max of the runs; > 1: more than oxalloc{note}\\n{stamp}"
 set style data histograms
 set style histogram errorbars gap 1 lw 1
 set style fill solid 0.8 border -1
@@ -561,6 +563,13 @@ def markdown(ctx, cells, workloads, launches, cg):
         "",
     ]
     out += headline_table(cells, workloads) or ["(no real program in this invocation)"]
+    if ctx.get("smoke"):
+        out += ["", "## Per workload (smoke test: no ratios, no geometric means, no charts)", ""]
+        out += workload_table(cells, workloads, time_cell, "s")
+        out += ["", "## Details", ""]
+        out += detail_table(cells, workloads)
+        out += failed_section(cells, workloads, launches)
+        return "\n".join(out) + "\n"
     out += ["", "## Microbenchmarks in summary", "",
             "Per peer over all other workloads: geometric mean of its ratios to oxalloc (workloads "
             "counted), and on how many workloads it is ahead of, level with, or behind oxalloc "
@@ -595,14 +604,19 @@ def markdown(ctx, cells, workloads, launches, cg):
     out += callgrind_table(cg_labels, cg_results, cg_sizes)
     out += ["", "## Details", ""]
     out += detail_table(cells, workloads)
+    out += failed_section(cells, workloads, launches)
+    return "\n".join(out) + "\n"
+
+
+def failed_section(cells, workloads, launches):
     failed = [(w, r) for w in workloads for r, _ in rows(w) if cells[(w, r)].failed]
-    out += ["", "## Failed runs and how to reproduce them", ""]
+    out = ["", "## Failed runs and how to reproduce them", ""]
     if not failed:
         out.append("None.")
     for w, r in failed:
         cmd = launches[(w, r)].command_line() if (w, r) in launches else "?"
         out.append(f"- {w} / {r}: {cells[(w, r)].status()} — `{cmd}`")
-    return "\n".join(out) + "\n"
+    return out
 
 
 def summary_markdown(ctx, cells, workloads):
@@ -642,13 +656,16 @@ def generate(out_dir, runs_by_cell, ctx, launches=None, cg=([], {}, [])):
     workloads = [w for w in ctx.get("workloads") or ALL_WORKLOADS
                  if any(k[0] == w for k in runs_by_cell)]
     check_checksums(runs_by_cell)
-    cells = build_cells(runs_by_cell, workloads)
+    smoke = bool(ctx.get("smoke"))
+    cells = build_cells(runs_by_cell, workloads, smoke)
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "latest.md"), "w") as f:
         f.write(markdown(ctx, cells, workloads, launches or {}, cg))
     with open(os.path.join(out_dir, "summary.md"), "w") as f:
         f.write(summary_markdown(ctx, cells, workloads))
     write_csv(os.path.join(out_dir, "latest.csv"), cells, workloads, *cg)
+    if smoke:
+        return cells, workloads
     with tempfile.TemporaryDirectory() as tmp:
         for what in ("time", "rss"):
             try:

@@ -122,14 +122,18 @@ def main():
     cells, shown = report.generate(args.out, runs, ctx, launches, cg)
     print("\n".join(report.headline_table(cells, shown)))
     print()
-    print("\n".join(report.micro_summary(cells, shown)))
-    print()
-    print("\n".join(report.win_statements(cells, shown)))
+    failed = sum(1 for c in cells.values() if c.failed)
     if args.smoke:
-        print(f"\nSMOKE TEST (scale {args.scale:g}): runs shorter than {report.MIN_MEASURABLE_S:g} s "
-              "have no ratio; these are not results.")
-    progress(f"wrote {args.out}/latest.md, latest.csv, latest-time.png, latest-rss.png, summary.md, "
-             f"runs.csv ({(time.time() - start) / 60:.1f} min)")
+        print(f"SMOKE TEST (scale {args.scale:g}, {args.reps} runs each): checks that every workload "
+              f"runs and agrees under every allocator; {failed} of {len(cells)} cells FAILED (see "
+              f"{args.out}/latest.md). No ratios, no geometric means: these are not results.")
+    else:
+        print("\n".join(report.micro_summary(cells, shown)))
+        print()
+        print("\n".join(report.win_statements(cells, shown)))
+    progress(f"wrote {args.out}/latest.md, latest.csv, summary.md, runs.csv"
+             + ("" if args.smoke else ", latest-time.png, latest-rss.png")
+             + f" ({(time.time() - start) / 60:.1f} min)")
     return 0
 
 

@@ -30,7 +30,7 @@ REAL_WORKLOADS = ["python3", "sqlite3", "git-gc", "rust-logproc"]
 REAL_ARG = {"python3": "python", "sqlite3": "sqlite", "git-gc": "git", "rust-logproc": None}
 REAL_WHAT = {
     "python3": "python3 running a fixed script: objects, dicts, json, re, sort",
-    "sqlite3": "sqlite3: 100 000 rows, index, aggregates, join, sort, delete, VACUUM",
+    "sqlite3": "sqlite3: 60 000 rows, index, aggregates, join, sort, delete, VACUUM",
     "git-gc": "git gc --aggressive + fsck of a generated 5 840-object repository",
     "rust-logproc": "Rust log processor (Debian's regex, hashbrown, serde_json)",
 }

@@ -13,9 +13,9 @@
 #   python  python3 -I -S running a fixed script: dicts, lists, sets of
 #           objects and strings, json, re, sorting (CPython's own allocator
 #           serves objects up to 512 B; larger ones and its arenas go to malloc)
-#   sqlite  sqlite3: 100 000 rows in one transaction, an index, aggregates,
+#   sqlite  sqlite3: 60 000 rows in one transaction, an index, aggregates,
 #           a self-join, sorts, a delete and VACUUM
-#   git     `git gc --aggressive` (window 50: every delta searched again)
+#   git     `git gc --aggressive` (window 30: every delta searched again)
 #           then `git fsck` on a copy of a generated repository (40 commits
 #           of edits to 600 files, 5 840 objects in one pack; made once by
 #           `prepare`)
@@ -58,7 +58,7 @@ wl_python() {
   PYTHONHASHSEED=0 python3 -I -S - "$1" <<'PY'
 import json, re, sys
 scale = float(sys.argv[1])
-n = max(1000, int(60000 * scale))
+n = max(1000, int(40000 * scale))
 words = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"]
 class Rec:
     __slots__ = ("key", "tags", "value", "text")
@@ -87,7 +87,7 @@ PY
 }
 
 wl_sqlite() {
-  local rows; rows=$(python3 -c "print(max(1000, int(100000 * $1)))")
+  local rows; rows=$(python3 -c "print(max(1000, int(60000 * $1)))")
   sqlite3 real.db <<SQL
 PRAGMA journal_mode = WAL;
 CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, price REAL, note BLOB);
@@ -111,12 +111,14 @@ PRAGMA integrity_check;
 SQL
 }
 
-# The scale does not apply: the repository is the template's.
+# The scale applies to the delta window (30 at scale 1), not to the
+# repository, which is the template's.
 wl_git() {
   [ -d "$GIT_TEMPLATE/.git" ] || { echo "no $GIT_TEMPLATE (run: real.sh prepare DIR)" >&2; return 1; }
   git_env "$PWD"
   cp -a "$GIT_TEMPLATE/.git" repo.git && cd repo.git || return 1
-  git -c gc.aggressiveWindow=50 gc -q --aggressive || return 1
+  local window; window=$(awk -v s="$1" 'BEGIN { w = int(30 * s); print (w < 2 ? 2 : w) }')
+  git -c gc.aggressiveWindow="$window" gc -q --aggressive || return 1
   git count-objects -v | grep -E '^(count|in-pack|packs|garbage)'
   git fsck --full --strict 2>&1
   git log --format='%H %T' | head -n 3
@@ -145,5 +147,5 @@ whoami=$(sort -u "$work/whoami" 2>/dev/null | tr '\n' '+' | sed 's/+$//')
 ok=true
 [ "$status" -eq 0 ] || ok=false
 printf '{"workload":"%s","allocator":"%s","ok":%s,"errors":%d,"checksum":"%s","ops":%d,"inner_s":%s,"scale":%s,"metrics":{}}\n' \
-  "$w" "${whoami:-none}" "$ok" "$((status != 0))" "$sum" 1 "$(echo "$end - $start" | bc)" "$scale"
+  "$w" "${whoami:-none}" "$ok" "$((status != 0))" "$sum" 1 "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.6f", b - a }')" "$scale"
 [ "$status" -eq 0 ] || { echo "$out" | tail -n 5 >&2; exit 1; }

@@ -68,7 +68,7 @@ def short_runs_get_no_ratio_and_no_geomean():
     runs = matrix(spec)
     cells = cells_of(runs, ["fifo-lifo-64"])
     assert cells[("fifo-lifo-64", "glibc")].ratio is None
-    md = report.markdown(ctx(smoke=True, reps=2, scale=0.03), cells, ["fifo-lifo-64"], {}, ([], {}, []))
+    md = report.markdown(ctx(), cells, ["fifo-lifo-64"], {}, ([], {}, []))
     time_section = md.split("## Wall time per workload")[1].split("## Peak RSS per workload")[0]
     assert "×" not in time_section, time_section
     assert "(short)" in time_section
@@ -76,6 +76,21 @@ def short_runs_get_no_ratio_and_no_geomean():
     assert re.search(r"\d\.\d\d \(\d+\)", wall_geo) is None, wall_geo
     summary = report.micro_summary(cells, ["fifo-lifo-64"])
     assert all(line.split("|")[2].strip() == "–" for line in summary[2:]), summary
+
+
+@test
+def smoke_test_has_no_ratio_geomean_or_chart():
+    # Even runs long enough to time: a smoke test is not a result.
+    spec = {"churn": {"oxalloc": [(0.5, 1000), (0.5, 1000)], "glibc": [(1.0, 2000), (1.0, 2000)]}}
+    runs = matrix(spec)
+    cells = report.build_cells(runs, ["churn"], smoke=True)
+    assert cells[("churn", "glibc")].ratio is None and cells[("churn", "glibc")].rss_ratio is None
+    with tempfile.TemporaryDirectory() as d:
+        report.generate(d, runs, ctx(smoke=True, workloads=["churn"]))
+        md = open(os.path.join(d, "latest.md")).read().split("## Real programs")[1]
+        assert "×" not in md and "geometric mean of" not in md.lower() and "Where each peer wins" not in md, md
+        assert "Wall time:" not in md
+        assert not os.path.exists(os.path.join(d, "latest-time.png"))
 
 
 @test
@@ -208,6 +223,7 @@ def publish_refuses_a_smoke_test_and_copies_a_full_run():
         except ValueError as e:
             assert "smoke test" in str(e)
         assert not os.path.exists(dst)
+        report.generate(src, runs, ctx(workloads=["churn"]))
         with open(os.path.join(src, "meta.json"), "w") as f:
             json.dump(ctx(), f)
         written = publish.publish(src, dst)

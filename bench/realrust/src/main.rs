@@ -120,7 +120,7 @@ fn run(scale: f64) -> (u64, u64, u64) {
         r#"^(\d+\.\d+\.\d+\.\d+) - - \[[^\]]+\] "(GET|POST|PUT|DELETE) (\S+) HTTP/1\.1" (\d{3}) (\d+) (\d+)ms seq=\d+$"#,
     )
     .unwrap();
-    let lines = ((200_000.0 * scale) as u64).max(1000);
+    let lines = ((120_000.0 * scale) as u64).max(1000);
     let batch = 20_000u64;
     let mut rng = Rng(2026);
     let mut by_path: HashMap<String, PathStats> = HashMap::new();
