@@ -2,7 +2,8 @@
 """Publish a finished `make bench` report into the repository
 (`make bench-publish`): copies latest.md, latest.csv, latest-time.png,
 latest-rss.png and summary.md from the run's directory into bench/results/,
-and a dated copy of the Markdown and CSV into bench/results/history/.
+and a dated copy of the Markdown and CSV into bench/results/history/;
+removes latest.png, the single chart of the earlier format.
 The only step that writes results into the checkout; it reruns nothing and
 refuses a smoke test (`make bench-quick`) or a partial run (--only).
 Owned by bench/driver."""
@@ -13,6 +14,8 @@ import shutil
 import sys
 
 FILES = ["latest.md", "latest.csv", "latest-time.png", "latest-rss.png", "summary.md"]
+# Files of the earlier format that no published report refers to any more.
+OBSOLETE = ["latest.png"]
 
 
 def publish(src, dst):
@@ -35,6 +38,9 @@ def publish(src, dst):
     for name in FILES:
         shutil.copyfile(os.path.join(src, name), os.path.join(dst, name))
         written.append(os.path.join(dst, name))
+    for name in OBSOLETE:
+        if os.path.exists(os.path.join(dst, name)):
+            os.remove(os.path.join(dst, name))
     for ext in ("md", "csv"):
         path = os.path.join(dst, "history", f"{meta['stamp']}.{ext}")
         shutil.copyfile(os.path.join(src, f"latest.{ext}"), path)

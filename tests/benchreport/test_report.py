@@ -210,7 +210,7 @@ def runs_csv_round_trip():
 
 
 @test
-def publish_refuses_a_smoke_test_and_copies_a_full_run():
+def publish_refuses_a_smoke_test_or_partial_run_and_copies_a_full_run():
     runs = matrix({"churn": {"oxalloc": [(0.5, 1000), (0.6, 1100)]}})
     with tempfile.TemporaryDirectory() as d:
         src, dst = os.path.join(d, "out"), os.path.join(d, "results")
@@ -225,8 +225,19 @@ def publish_refuses_a_smoke_test_and_copies_a_full_run():
         assert not os.path.exists(dst)
         report.generate(src, runs, ctx(workloads=["churn"]))
         with open(os.path.join(src, "meta.json"), "w") as f:
+            json.dump(ctx(partial=True), f)
+        try:
+            publish.publish(src, dst)
+            raise AssertionError("a partial run (--only) was published")
+        except ValueError as e:
+            assert "partial" in str(e)
+        with open(os.path.join(src, "meta.json"), "w") as f:
             json.dump(ctx(), f)
+        os.makedirs(dst)
+        with open(os.path.join(dst, "latest.png"), "w") as f:
+            f.write("old chart")
         written = publish.publish(src, dst)
+        assert not os.path.exists(os.path.join(dst, "latest.png"))
         assert os.path.exists(os.path.join(dst, "history", "2026-11-29-1200.md"))
         assert os.path.exists(os.path.join(dst, "latest.csv")) and len(written) == 7, written
 

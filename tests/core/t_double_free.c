@@ -59,6 +59,7 @@ static void expect_abort(const char *name, void (*misuse)(void), const char *wan
     while (len + 1 < sizeof out && (n = read(err[0], out + len, sizeof out - 1 - len)) > 0)
         len += (size_t)n;
     out[len] = 0;
+    drop_emulator_report(out);
     close(err[0]);
     int status = 0;
     waitpid(pid, &status, 0);

@@ -137,6 +137,17 @@ static inline size_t status_kb_field(const char *name)
 static inline size_t rss_bytes(void) { return status_kb_field("VmRSS"); }
 static inline size_t vm_bytes(void) { return status_kb_field("VmSize"); }
 
+/* Cuts, from a child's captured stderr, the line qemu-user adds when the
+ * guest dies of a signal ("qemu: uncaught target signal 6 (Aborted) -
+ * core dumped"): it is the emulator's, not the allocator's (tests/aarch64
+ * runs these suites under qemu-aarch64). */
+static inline void drop_emulator_report(char *out)
+{
+    char *emu = strstr(out, "qemu: uncaught target signal");
+    if (emu && (emu == out || emu[-1] == '\n'))
+        *emu = 0;
+}
+
 /* Number of lines (mappings) in /proc/self/maps. */
 static inline long maps_count(void)
 {
