@@ -8,6 +8,8 @@
                                    table's end)
   check_docs.py outside            no file of the repository points at a
                                    document outside it
+  check_docs.py apt                README.md's apt-get line installs exactly the
+                                   Debian packages of .ci/run
   check_docs.py options LISTFILE   docs/options.md's table has exactly the
                                    options of LISTFILE (the library's own list,
                                    `options_rule list`), with their names,
@@ -214,12 +216,29 @@ def check_options(listfile):
           "docs/options.md lists the options in another order than the library")
 
 
+def check_apt():
+    """README.md's apt-get line installs exactly the packages of .ci/run."""
+    readme = open("README.md", encoding="utf-8").read()
+    m = re.search(r"apt-get install -y((?:[^\n]*\\\n)*[^\n]*)", readme)
+    check(m is not None, "README.md has no apt-get install line")
+    ci = open(".ci/run", encoding="utf-8").read()
+    c = re.search(r"^packages=\((.*?)^\)", ci, re.S | re.M)
+    check(c is not None, ".ci/run has no packages=( ... ) list")
+    if m and c:
+        words = lambda t: sorted(w for w in t.replace("\\", " ").split() if not w.startswith("-"))
+        got, want = words(m.group(1)), words(c.group(1))
+        check(got == want, "README.md's apt-get packages differ from .ci/run's: only in README %s, only in .ci/run %s"
+              % (sorted(set(got) - set(want)), sorted(set(want) - set(got))))
+
+
 def main():
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what == "links":
         check_links()
     elif what == "outside":
         check_outside()
+    elif what == "apt":
+        check_apt()
     elif what == "options" and len(sys.argv) == 3:
         check_options(sys.argv[2])
     else:

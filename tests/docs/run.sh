@@ -24,6 +24,8 @@ t "README.md and docs/*.md: links, anchors and repository paths exist; tables re
   timeout 60 python3 tests/docs/check_docs.py links
 t "no file refers to a document outside the repository" \
   timeout 60 python3 tests/docs/check_docs.py outside
+t "README.md's apt-get line installs exactly the packages of .ci/run" \
+  timeout 60 python3 tests/docs/check_docs.py apt
 t "README.md's results table is the one bench/results/ gives (tests/docs/readme_results.py)" \
   timeout 60 python3 tests/docs/readme_results.py --check
 t "docs/internals.md's source layout names every file of c_src/ as its opening comment does" \
