@@ -652,7 +652,8 @@ def write_runs(path, runs_by_cell):
 
 def generate(out_dir, runs_by_cell, ctx, launches=None, cg=([], {}, [])):
     """Write latest.{md,csv}, latest-time.png, latest-rss.png and
-    summary.md into out_dir; return the cells."""
+    summary.md into out_dir (a smoke test: latest.{md,csv} only); return
+    the cells."""
     workloads = [w for w in ctx.get("workloads") or ALL_WORKLOADS
                  if any(k[0] == w for k in runs_by_cell)]
     check_checksums(runs_by_cell)
@@ -661,11 +662,15 @@ def generate(out_dir, runs_by_cell, ctx, launches=None, cg=([], {}, [])):
     os.makedirs(out_dir, exist_ok=True)
     with open(os.path.join(out_dir, "latest.md"), "w") as f:
         f.write(markdown(ctx, cells, workloads, launches or {}, cg))
-    with open(os.path.join(out_dir, "summary.md"), "w") as f:
-        f.write(summary_markdown(ctx, cells, workloads))
     write_csv(os.path.join(out_dir, "latest.csv"), cells, workloads, *cg)
     if smoke:
+        # No summary and no charts: remove those of an earlier run here.
+        for name in ("summary.md", "latest-time.png", "latest-rss.png"):
+            if os.path.exists(os.path.join(out_dir, name)):
+                os.remove(os.path.join(out_dir, name))
         return cells, workloads
+    with open(os.path.join(out_dir, "summary.md"), "w") as f:
+        f.write(summary_markdown(ctx, cells, workloads))
     with tempfile.TemporaryDirectory() as tmp:
         for what in ("time", "rss"):
             try:

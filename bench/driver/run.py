@@ -131,8 +131,8 @@ def main():
         print("\n".join(report.micro_summary(cells, shown)))
         print()
         print("\n".join(report.win_statements(cells, shown)))
-    progress(f"wrote {args.out}/latest.md, latest.csv, summary.md, runs.csv"
-             + ("" if args.smoke else ", latest-time.png, latest-rss.png")
+    progress(f"wrote {args.out}/latest.md, latest.csv, runs.csv"
+             + ("" if args.smoke else ", summary.md, latest-time.png, latest-rss.png")
              + f" ({(time.time() - start) / 60:.1f} min)")
     return 0
 
