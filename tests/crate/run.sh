@@ -10,6 +10,7 @@
 #   features   a workspace of libraries and binaries asking for different
 #              link rows (tests/crate/unify): the precedence rule decides,
 #              never the library; --all-features, --no-default-features
+#   docs       cargo doc (warnings denied) names every feature and the rule
 #   build.rs   CC_<target>/CFLAGS_<target>, OPT_LEVEL, DEBUG,
 #              CARGO_ENCODED_RUSTFLAGS and a cross TARGET reach the C build
 # Environment: CARGO_TARGET_DIR (shared with the link suite), BUILD.
@@ -161,6 +162,19 @@ no_default_features() {
         grep -qx 'cargo:row=native' "$(ls -t "$TD"/build/oxalloc-*/output | head -n 1)"
 }
 
+# `cargo doc` (warnings are errors) documents every feature of the
+# manifest and the precedence rule on the crate's front page.
+docs_name_every_feature() {
+    local td=$WORK/target-doc page f
+    RUSTDOCFLAGS="-D warnings" cargo doc --quiet -p oxalloc --no-deps --target-dir "$td" || return 1
+    page=$td/doc/oxalloc/index.html
+    for f in $(sed -n '/^\[features\]/,/^\[/s/^\([a-z_-]*\) *=.*/\1/p' Cargo.toml | grep -v '^default$'); do
+        grep -q "<code>$f</code>" "$page" || { echo "feature $f is not in $page"; return 1; }
+    done
+    grep -q 'Precedence' "$page" && grep -q 'override</code></strong>\|override</code> &gt; <code>native' "$page" ||
+        { echo "no precedence rule in $page"; return 1; }
+}
+
 # --- build conventions --------------------------------------------------------
 # has_switch SWITCH: readelf's listing of .GCC.command.line on stdin has
 # SWITCH as a whole word.
@@ -233,6 +247,7 @@ t "features: binary asks override, library asks system -> override" \
     unified bin_override override 'features override and system are both enabled'
 t "features: --all-features (nightly builds; stable says what to do)" all_features
 t "features: --no-default-features builds the native row" no_default_features
+t "docs: cargo doc names every feature and the precedence rule" docs_name_every_feature
 t "build.rs: CC_<target>, CFLAGS_<target>, OPT_LEVEL 0, DEBUG, frame pointers" conventions_dev
 t "build.rs: release profile -O3 without debug info; secure, checked" conventions_release
 t "build.rs: cross TARGET uses aarch64-linux-gnu-gcc" conventions_cross
