@@ -161,6 +161,7 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
   seg->page_shift = kind_page_shift[kind];
   seg->page_count = (uint32_t)(OX_SEGMENT_SIZE >> seg->page_shift);
   seg->pages_used = 0;
+  seg->free_hint = first_data_page(seg);
   seg->in_heap_list = 0;
   seg->next = seg->prev = NULL;
   seg->map_size = OX_SEGMENT_SIZE;
@@ -255,9 +256,10 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (!seg) seg = segment_for_heap(heap, kind);
   if (!seg) return NULL;
   ox_page_t *page = NULL;
-  for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
+  for (uint32_t i = seg->free_hint; i < seg->page_count; i++) {
     if (!seg->pages[i].in_use) {
       page = &seg->pages[i];
+      seg->free_hint = i + 1;
       break;
     }
   }
@@ -324,6 +326,8 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
 static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   ox_segment_t *seg = _ox_segment_of_class_block(page);
   page->in_use = 0;
+  uint32_t idx = (uint32_t)(page - seg->pages);
+  if (idx < seg->free_hint) seg->free_hint = idx;
   page->free = page->local_free = NULL;
   page->used = 0;
   page->block_limit = 0; /* no pointer into a free page passes as a block */

@@ -7,7 +7,7 @@
  *
  *   kind     page size  blocks          pages per segment
  *   SMALL    64 KiB     16 B .. 8 KiB   64 (page 0 holds the header)
- *   MEDIUM   512 KiB    .. 64 KiB       8  (page 0's data starts at +64 KiB)
+ *   MEDIUM   128 KiB    .. 64 KiB       32 (page 0's data starts at +64 KiB)
  *   LARGE    4 MiB      .. 512 KiB      1  (data starts at +64 KiB)
  *   HUGE     one block per mapping, any size/alignment, 4 MiB-aligned base
  *
@@ -40,7 +40,9 @@
 #define OX_HEADER_RESERVE (64 * OX_KiB) /* segment header area; data after */
 
 #define OX_SMALL_PAGE_SHIFT  16
-#define OX_MEDIUM_PAGE_SHIFT 19
+/* 128 KiB: a page of 8-64 KiB blocks empties (and serves any class) often
+ * enough that per-class high-water marks do not stay resident (PERF_LOG) */
+#define OX_MEDIUM_PAGE_SHIFT 17
 #define OX_LARGE_PAGE_SHIFT  OX_SEGMENT_SHIFT
 
 #define OX_MIN_ALIGN  16             /* alignof(max_align_t) */
@@ -144,6 +146,7 @@ struct ox_segment_s {
   uint8_t in_heap_list; /* on heap->segments[kind] (has a free page) */
   uint32_t page_count;
   uint32_t pages_used;
+  uint32_t free_hint; /* paged kinds: no free page below this index */
   ox_segment_t *next, *prev;         /* heap list of segments with a free page;
                                         HUGE of a first-class heap: its huge list */
   ox_segment_t *all_next, *all_prev; /* every paged segment of the heap */

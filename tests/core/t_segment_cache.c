@@ -11,7 +11,7 @@
 
 #include "core.h"
 
-#define CYCLE_BLOCK  (48 * KiB) /* medium pages: 8 pages of 512 KiB per segment */
+#define CYCLE_BLOCK  (48 * KiB) /* medium pages: 32 pages of 128 KiB per segment */
 #define CYCLE_BLOCKS 2048       /* 96 MiB: about 24 segments, 3 times the base cache */
 #define BASE_CACHE   (8 * 4 * MiB)
 

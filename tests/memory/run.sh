@@ -23,6 +23,8 @@ run() {
 # Segments unmapped as soon as they empty, so a read after the free faults.
 run free_after_exit 40 env OXALLOC_SEGMENT_CACHE=0 OXALLOC_SEGMENT_CACHE_MAX=0 \
   OXALLOC_PURGE_DELAY=0 "$dir/free_after_exit"
+# Resident memory of a sliding window of mixed medium blocks.
+run medium_window 70 "$dir/medium_window"
 
 [ "${#failed[@]}" -eq 0 ] || echo "memory failures: ${failed[*]}"
 echo "memory: $pass passed, $fail failed"
