@@ -5,7 +5,7 @@
                                    repository path named in README.md and
                                    docs/*.md exists; tables render (same cell
                                    count in each row, no stray line glued to a
-                                   table's end)
+                                   table's end); docs/README.md lists every page
   check_docs.py outside            no file of the repository points at a
                                    document outside it
   check_docs.py apt                README.md's apt-get line installs exactly the
@@ -160,6 +160,15 @@ def check_links():
                     table_cells = None
 
 
+def check_index():
+    """Every page of docs/ is listed in the index docs/README.md."""
+    index = open("docs/README.md", encoding="utf-8").read()
+    linked = {os.path.normpath(os.path.join("docs", t.partition("#")[0])) for t in LINK_RE.findall(index)}
+    for page in sorted(glob.glob("docs/*.md")):
+        if page != "docs/README.md":
+            check(os.path.normpath(page) in linked, "docs/README.md does not list %s" % page)
+
+
 # Patterns of references to documents that are not in the repository.
 OUTSIDE = [
     (re.compile(r"DESIGN\s*§|\bDESIGN\.md\b"), "a design document outside the repository"),
@@ -235,6 +244,7 @@ def main():
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     if what == "links":
         check_links()
+        check_index()
     elif what == "outside":
         check_outside()
     elif what == "apt":

@@ -20,7 +20,7 @@ t() {
   fi
 }
 
-t "README.md and docs/*.md: links, anchors and repository paths exist; tables render" \
+t "README.md and docs/*.md: links, anchors and repository paths exist; tables render; the index lists every page" \
   timeout 60 python3 tests/docs/check_docs.py links
 t "no file refers to a document outside the repository" \
   timeout 60 python3 tests/docs/check_docs.py outside
