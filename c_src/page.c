@@ -368,6 +368,21 @@ static void page_forget_unused(ox_heap_t *heap, ox_page_t *page) {
   OX_OWNER_ADD(heap->ungranted_bytes, n * page->block_size);
 }
 
+static void page_release(ox_heap_t *heap, ox_page_t *page);
+
+/* A LARGE page is a whole segment: a heap keeps one of them empty, not
+ * one per class, so that the memory of a block that grew through the
+ * classes (realloc up to 512 KiB) serves the next class instead of staying
+ * resident in each.  Called when `keep` is about to be kept; the pages
+ * checked are their class's only page, kept and still empty. */
+static void release_other_kept_large(ox_heap_t *heap, const ox_page_t *keep) {
+  for (unsigned cls = OX_CLASS_COUNT - 1; _ox_class_size(cls) > OX_MEDIUM_MAX; cls--) {
+    ox_page_t *other = heap->queue[cls].first;
+    if (other && other != keep && other->kept && other->used == 0 && other->next == NULL)
+      page_release(heap, other);
+  }
+}
+
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
@@ -375,8 +390,15 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   if (q->first == page && page->next == NULL && !_ox_heap_unowned(heap)) {
     page->free_trigger = -1;
     page_keep(heap, page);
+    if (page->block_size > OX_MEDIUM_MAX) release_other_kept_large(heap, page);
     return;
   }
+  page_release(heap, page);
+}
+
+/* Give an empty page back to its segment. */
+static void page_release(ox_heap_t *heap, ox_page_t *page) {
+  ox_page_queue_t *q = &heap->queue[page->class_idx];
   page_unkeep(heap, page);
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);

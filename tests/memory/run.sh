@@ -25,6 +25,8 @@ run free_after_exit 40 env OXALLOC_SEGMENT_CACHE=0 OXALLOC_SEGMENT_CACHE_MAX=0 \
   OXALLOC_PURGE_DELAY=0 "$dir/free_after_exit"
 # Resident memory of a sliding window of mixed medium blocks.
 run medium_window 70 "$dir/medium_window"
+# One empty LARGE page kept per heap, not one per class.
+run large_kept_once 40 "$dir/large_kept_once"
 
 [ "${#failed[@]}" -eq 0 ] || echo "memory failures: ${failed[*]}"
 echo "memory: $pass passed, $fail failed"
