@@ -246,7 +246,7 @@ ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot, for readers */
 
 /* ---- prof_stack.c: call stacks, captured without allocating ------------- */
 bool _ox_prof_stacks_ready(void);
-uint32_t _ox_prof_stack_capture(void); /* the caller's stack, interned: its index */
+uint32_t _ox_prof_stack_of(const ox_prof_trace_t *t); /* a walk's stack, interned: its index */
 ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 
 /* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */

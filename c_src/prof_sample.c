@@ -20,6 +20,7 @@
  */
 #include "block_link.h"
 #include "internal.h"
+#include "prof_trace.h"
 
 _Atomic bool _ox_prof_on;
 bool _ox_prof_ever;
@@ -124,10 +125,14 @@ static void count_alloc(uint32_t stack, double weight, size_t size, int sign) {
   }
 }
 
-/* A sampled block: its record in the table (false if the table is full). */
-static bool record(void *p, size_t size, size_t align, size_t charged) {
+/* A sampled block: its record in the table (false if the table is full).
+ * Inlined with the stack walk into its callers, so that the unwinder
+ * starts at the entry into this file (see prof_trace.h). */
+OX_INLINE bool record(void *p, size_t size, size_t align, size_t charged) {
   _ox_prof_poll_signal();
-  uint32_t stack = _ox_prof_stack_capture();
+  ox_prof_trace_t trace;
+  _ox_prof_trace(&trace);
+  uint32_t stack = _ox_prof_stack_of(&trace);
   double w = weight_of(charged);
   count_alloc(stack, w, size, 1);
   ox_prof_sample_t *s = _ox_prof_sample_add((uintptr_t)p);

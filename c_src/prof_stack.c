@@ -22,7 +22,6 @@
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unwind.h>
 
 #include "internal.h"
 #include "oxalloc.h"
@@ -30,7 +29,6 @@
 
 #define STACK_SLOTS   ((size_t)1 << 14) /* distinct stacks; more share slot 0 */
 #define STACK_PROBE   256
-#define CAPTURE_DEPTH (OX_PROF_MAX_FRAMES + 32) /* room for the allocator's frames */
 
 static _Atomic(ox_prof_stack_t *) stacks;
 
@@ -150,7 +148,7 @@ static uintptr_t own_lo, own_hi;
 static int find_own_code(struct dl_phdr_info *info, size_t size, void *arg) {
   (void)size;
   int *index = arg;
-  uintptr_t me = (uintptr_t)FN(_ox_prof_stack_capture);
+  uintptr_t me = (uintptr_t)FN(_ox_prof_stack_of);
   for (int i = 0; i < info->dlpi_phnum; i++) {
     const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
     if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X)) continue;
@@ -170,22 +168,6 @@ static bool is_entry_point(uintptr_t fn_start) {
 }
 
 /* ---- capture --------------------------------------------------------- */
-
-typedef struct {
-  uintptr_t ip[CAPTURE_DEPTH];
-  uintptr_t fn[CAPTURE_DEPTH];
-  int n;
-} trace_t;
-
-static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg) {
-  trace_t *t = arg;
-  uintptr_t ip = _Unwind_GetIP(ctx);
-  if (ip == 0 || t->n >= CAPTURE_DEPTH) return _URC_END_OF_STACK;
-  t->ip[t->n] = ip;
-  t->fn[t->n] = _Unwind_GetRegionStart(ctx);
-  t->n++;
-  return _URC_NO_REASON;
-}
 
 static uint64_t stack_hash(const uintptr_t *f, uint32_t depth) {
   uint64_t h = 0xcbf29ce484222325ull ^ depth;
@@ -221,17 +203,15 @@ static uint32_t intern(const uintptr_t *f, uint32_t depth) {
   return 0;
 }
 
-uint32_t _ox_prof_stack_capture(void) {
-  trace_t t;
-  t.n = 0;
-  _Unwind_Backtrace(on_frame, &t);
+/* The allocator's frames of a raw trace cut off, the rest interned. */
+uint32_t _ox_prof_stack_of(const ox_prof_trace_t *t) {
   int first = 0;
-  while (first < t.n && t.ip[first] >= own_lo && t.ip[first] < own_hi) first++;
-  for (int i = first; i < t.n; i++)
-    if (is_entry_point(t.fn[i])) first = i + 1;
+  while (first < t->n && t->ip[first] >= own_lo && t->ip[first] < own_hi) first++;
+  for (int i = first; i < t->n; i++)
+    if (is_entry_point(t->fn[i])) first = i + 1;
   uintptr_t frames[OX_PROF_MAX_FRAMES];
   uint32_t depth = 0;
-  for (int i = first; i < t.n && depth < OX_PROF_MAX_FRAMES; i++)
-    frames[depth++] = t.ip[i] - 1; /* the call instruction, not the return address */
+  for (int i = first; i < t->n && depth < OX_PROF_MAX_FRAMES; i++)
+    frames[depth++] = t->ip[i] - 1; /* the call instruction, not the return address */
   return intern(frames, depth);
 }

@@ -253,6 +253,15 @@ typedef struct {
   uintptr_t frames[OX_PROF_MAX_FRAMES]; /* return addresses - 1, innermost first */
 } ox_prof_stack_t;
 
+/* A raw stack walk for a sample (prof_trace.h), before prof_stack.c cuts
+ * off the allocator's frames. */
+#define OX_PROF_CAPTURE_DEPTH (OX_PROF_MAX_FRAMES + 32)
+typedef struct {
+  uintptr_t ip[OX_PROF_CAPTURE_DEPTH];
+  uintptr_t fn[OX_PROF_CAPTURE_DEPTH]; /* start of each frame's function */
+  int n;
+} ox_prof_trace_t;
+
 /* One live sampled block. */
 typedef struct {
   _Atomic uintptr_t key; /* the block's address; 0: empty, 1: removed */
