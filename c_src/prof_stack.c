@@ -40,6 +40,7 @@ static int find_own_code(struct dl_phdr_info *info, size_t size, void *arg);
 bool _ox_prof_stacks_ready(void) {
   static atomic_flag entries_done = ATOMIC_FLAG_INIT;
   if (!atomic_flag_test_and_set(&entries_done)) entry_points_init();
+  if (!_ox_prof_unwind_ready()) return false;
   if (atomic_load_explicit(&stacks, memory_order_acquire)) return true;
   ox_prof_stack_t *t = _ox_os_map(STACK_SLOTS * sizeof(ox_prof_stack_t));
   if (!t) return false;

@@ -3,9 +3,10 @@
  * return addresses and function starts as libgcc's unwinder finds them,
  * before prof_stack.c strips the allocator's frames and interns the rest.
  *
- * Inlined into the function that records the sample, so that the unwinder
+ * Inlined into the function that records the sample, so that the walk
  * does not also have to step through a capture function's frame (and
- * record's): each frame costs it about 1,500 instructions of CFA program.
+ * record's): each frame costs libgcc about 1,500 instructions of FDE
+ * search and CFA program, prof_unwind.c's cached rules a few loads.
  */
 #ifndef OX_PROF_TRACE_H
 #define OX_PROF_TRACE_H
@@ -24,7 +25,14 @@ static _Unwind_Reason_Code _ox_prof_trace_frame(struct _Unwind_Context *ctx, voi
   return _URC_NO_REASON;
 }
 
+/* The walk starts at this very instruction, with its registers: the
+ * cached rules of prof_unwind.c, or libgcc when they cannot tell. */
 OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
+#if defined(__x86_64__) && defined(__linux__)
+  uintptr_t ip, sp, fp;
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(fp));
+  if (_ox_prof_unwind(t, ip, sp, fp)) return;
+#endif
   t->n = 0;
   _Unwind_Backtrace(_ox_prof_trace_frame, t);
 }

@@ -155,5 +155,12 @@ fail=$((fail + $(grep -c '^FAIL' "$OUT/counters.txt")))
 [ "$(grep -c '^counters: [0-9]* passed, 0 failed' "$OUT/counters.txt")" = 2 ] ||
   ko counters "$(tail -3 "$OUT/counters.txt")"
 
+# 15. The cached-rule stack walk (prof_unwind.c) gives libgcc's frames
+# (unwind.c, linked with liboxalloc.a).
+run "$OUT/unwind" >"$OUT/unwind.txt" 2>&1 || echo "FAIL unwind: exit $?" >>"$OUT/unwind.txt"
+grep -E '^(PASS|FAIL)' "$OUT/unwind.txt"
+pass=$((pass + $(grep -c '^PASS' "$OUT/unwind.txt")))
+fail=$((fail + $(grep -c '^FAIL' "$OUT/unwind.txt")))
+
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

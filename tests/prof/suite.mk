@@ -19,9 +19,12 @@ $(PROF_DIR)/counters: tests/prof/counters.c $(BUILD)/liboxalloc.a include/oxallo
 $(PROF_DIR)/dump_off: tests/prof/dump_off.c $(BUILD)/liboxalloc.a include/oxalloc.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
+$(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h
+	@mkdir -p $(@D)
+	$(CC) $(PROF_CFLAGS) -O2 -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
 
 TEST_SUITES += test-prof
 .PHONY: test-prof
 test-prof: $(BUILD)/liboxalloc.so $(PROF_DIR)/split $(PROF_DIR)/live $(PROF_DIR)/dump_off \
-           $(PROF_DIR)/counters
+           $(PROF_DIR)/counters $(PROF_DIR)/unwind
 	@bash tests/prof/run.sh $(BUILD) $(abspath $(PROF_DIR))

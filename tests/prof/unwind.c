@@ -1,0 +1,165 @@
+/*
+ * tests/prof/unwind.c - the sample stack walk of prof_unwind.c (cached
+ * .eh_frame rules) against libgcc's _Unwind_Backtrace from the same
+ * point: the same return addresses and function starts, frame by frame,
+ * through frames of every shape (rsp-based, rbp-based with alloca and
+ * frame pointers, libc's qsort, deep recursion, threads, a signal
+ * handler), first with an empty rule cache and then from the cache.
+ * Prints "PASS name" / "FAIL name: why" lines.  Linked with liboxalloc.a.
+ */
+#include <alloca.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unwind.h>
+
+#include "internal.h"
+
+#if defined(__x86_64__)
+
+static int failures;
+
+static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg) {
+  ox_prof_trace_t *t = arg;
+  uintptr_t ip = _Unwind_GetIP(ctx);
+  if (ip == 0 || t->n >= OX_PROF_CAPTURE_DEPTH) return _URC_END_OF_STACK;
+  t->ip[t->n] = ip;
+  t->fn[t->n] = _Unwind_GetRegionStart(ctx);
+  t->n++;
+  return _URC_NO_REASON;
+}
+
+/* Both walks from here; frame 0 differs (the asm point vs the return
+ * from _Unwind_Backtrace), every other must match.  Returns 1 when the
+ * fast walk answered, 0 when it left the walk to libgcc, -1 on mismatch. */
+static __attribute__((noinline)) int compare(const char *name) {
+  ox_prof_trace_t fast, slow;
+  uintptr_t ip, sp, fp;
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(fp));
+  bool answered = _ox_prof_unwind(&fast, ip, sp, fp);
+  slow.n = 0;
+  _Unwind_Backtrace(on_frame, &slow);
+  if (!answered) return 0;
+  if (fast.n != slow.n) {
+    printf("FAIL %s: %d frames, libgcc %d\n", name, fast.n, slow.n);
+    return -1;
+  }
+  for (int i = 1; i < fast.n; i++)
+    if (fast.ip[i] != slow.ip[i] || fast.fn[i] != slow.fn[i]) {
+      printf("FAIL %s: frame %d ip %#lx fn %#lx, libgcc ip %#lx fn %#lx\n", name, i,
+             (unsigned long)fast.ip[i], (unsigned long)fast.fn[i], (unsigned long)slow.ip[i],
+             (unsigned long)slow.fn[i]);
+      return -1;
+    }
+  if (fast.n < 4) {
+    printf("FAIL %s: only %d frames\n", name, fast.n);
+    return -1;
+  }
+  return 1;
+}
+
+static int last;
+static volatile int sink;
+
+static __attribute__((noinline)) void leaf(const char *name) {
+  last = compare(name);
+  sink++;
+}
+
+/* CFA in rbp: a variable-sized frame. */
+static __attribute__((noinline)) void with_alloca(const char *name, int n) {
+  char *p = alloca((size_t)n);
+  memset(p, 1, (size_t)n);
+  leaf(name);
+  sink += p[n - 1];
+}
+
+/* CFA in rbp: frame pointers kept. */
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void with_fp(const char *name, int d) {
+  volatile char buf[48];
+  buf[d % 48] = 1;
+  if (d > 0) with_fp(name, d - 1);
+  else with_alloca(name, 100 + (int)sizeof buf);
+  sink += buf[0];
+}
+
+static __attribute__((noinline)) void recurse(const char *name, int d) {
+  volatile char buf[24];
+  buf[d % 24] = 2;
+  if (d > 0) recurse(name, d - 1);
+  else leaf(name);
+  sink += buf[0];
+}
+
+static const char *cmp_name;
+static int cmp_done;
+static int by_value(const void *a, const void *b) {
+  if (!cmp_done) cmp_done = 1, leaf(cmp_name);
+  return *(const int *)a - *(const int *)b;
+}
+
+static void check(const char *name, int result, bool must_answer) {
+  if (result < 0) failures++;
+  else if (result == 0 && must_answer) printf("FAIL %s: left to libgcc\n", name), failures++;
+  else printf("PASS %s (%s)\n", name, result ? "same frames as libgcc" : "left to libgcc");
+}
+
+static void scenarios(const char *prefix) {
+  char name[64];
+  snprintf(name, sizeof name, "%s_plain", prefix);
+  leaf(name);
+  check(name, last, true);
+  snprintf(name, sizeof name, "%s_recursion", prefix);
+  recurse(name, 40);
+  check(name, last, true);
+  snprintf(name, sizeof name, "%s_alloca", prefix);
+  with_alloca(name, 1000);
+  check(name, last, true);
+  snprintf(name, sizeof name, "%s_frame_pointers", prefix);
+  with_fp(name, 5);
+  check(name, last, true);
+  snprintf(name, sizeof name, "%s_qsort", prefix);
+  int v[64];
+  for (int i = 0; i < 64; i++) v[i] = (i * 37) % 64;
+  cmp_name = name, cmp_done = 0;
+  qsort(v, 64, sizeof v[0], by_value);
+  check(name, last, true);
+}
+
+static void *thread_main(void *arg) {
+  (void)arg;
+  recurse("thread_recursion", 10);
+  check("thread_recursion", last, true);
+  return NULL;
+}
+
+static void on_signal(int sig) {
+  (void)sig;
+  leaf("signal_handler");
+}
+
+int main(void) {
+  alarm(60);
+  if (!_ox_prof_unwind_ready()) {
+    printf("FAIL unwind_ready: no cache\n0 passed, 1 failed\n");
+    return 1;
+  }
+  scenarios("cold"); /* rules decoded */
+  scenarios("cached");  /* rules from the cache */
+  pthread_t th;
+  pthread_create(&th, NULL, thread_main, NULL);
+  pthread_join(th, NULL);
+  signal(SIGUSR1, on_signal);
+  raise(SIGUSR1);
+  check("signal_handler", last, false); /* a signal frame: libgcc's, or the same frames */
+  return failures != 0;
+}
+
+#else /* the walk is libgcc's alone elsewhere */
+int main(void) {
+  puts("PASS unwind (not x86-64: libgcc's walk only)");
+  return 0;
+}
+#endif
