@@ -9,14 +9,14 @@ for suite in "$@"; do
   log=$(mktemp)
   make --no-print-directory "$suite" 2>&1 | tee "$log"
   rc=${PIPESTATUS[0]}
-  line=$(grep -E '^([A-Za-z_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+  line=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
   rm -f "$log"
   if [ -z "$line" ]; then
     echo "suite $suite: no closing line (exit $rc)"
     total_fail=$((total_fail + 1)); bad_suites+=("$suite"); continue
   fi
-  p=$(echo "$line" | sed -E 's/^([A-Za-z_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
-  f=$(echo "$line" | sed -E 's/^([A-Za-z_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
+  p=$(echo "$line" | sed -E 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2/')
+  f=$(echo "$line" | sed -E 's/^([A-Za-z0-9_-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\3/')
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
   if [ "$rc" -ne 0 ] || [ "$f" -ne 0 ]; then bad_suites+=("$suite"); fi
 done
