@@ -1,15 +1,16 @@
 /*
- * prof_stack.c - the call stacks of sampled allocations: captured with
- * libgcc's unwinder, stripped of the allocator's own frames, and interned
- * in a table of distinct stacks that also accumulates what was allocated
- * from each.
+ * prof_stack.c - the call stacks of sampled allocations: walked from the
+ * .eh_frame unwind tables (prof_trace.h), stripped of the allocator's own
+ * frames, and interned in a table of distinct stacks that also
+ * accumulates what was allocated from each.
  *
- * Why the unwinder and not a frame-pointer walk: oxalloc and most
+ * Why the unwind tables and not a frame-pointer walk: oxalloc and most
  * distribution code are built without frame pointers, and a walk through
  * a frame that uses its frame-pointer register for data reads garbage.
- * _Unwind_Backtrace follows the .eh_frame tables, present by default on
- * x86-64 and aarch64, so it needs no frame pointers; with glibc >= 2.35 it
- * finds them through _dl_find_object, without locks and without malloc.
+ * The .eh_frame tables are present by default on x86-64 and aarch64 and
+ * need no frame pointers; prof_unwind.c follows them from cached rules on
+ * x86-64, libgcc's _Unwind_Backtrace elsewhere (with glibc >= 2.35 it
+ * finds them through _dl_find_object, without locks and without malloc).
  * Code built without unwind tables (-fno-asynchronous-unwind-tables, no
  * C++ exceptions) ends the stack at its first frame: the sample keeps the
  * frames found up to there.

@@ -1,7 +1,8 @@
 /*
  * prof_trace.h - the raw walk of the calling thread's stack for a sample:
- * return addresses and function starts as libgcc's unwinder finds them,
- * before prof_stack.c strips the allocator's frames and interns the rest.
+ * return addresses and function starts, as prof_unwind.c's cached rules
+ * (or else libgcc's unwinder) find them, before prof_stack.c strips the
+ * allocator's frames and interns the rest.
  *
  * Inlined into the function that records the sample, so that the walk
  * does not also have to step through a capture function's frame (and
