@@ -133,8 +133,14 @@ static void entry_points_init(void) {
 #endif
   };
   size_t n = 0;
-  for (size_t i = 0; i < sizeof fns / sizeof fns[0] && n < 64; i++)
-    if (fns[i]) entry_points[n++] = (uintptr_t)fns[i];
+  for (size_t i = 0; i < sizeof fns / sizeof fns[0] && n < 64; i++) {
+    if (!fns[i]) continue;
+    /* kept sorted for is_entry_point's binary search (every frame of
+     * every sample is looked up) */
+    size_t j = n++;
+    for (; j > 0 && entry_points[j - 1] > (uintptr_t)fns[i]; j--) entry_points[j] = entry_points[j - 1];
+    entry_points[j] = (uintptr_t)fns[i];
+  }
   entry_count = n;
   int index = 0;
   dl_iterate_phdr(find_own_code, &index);
@@ -164,9 +170,13 @@ static int find_own_code(struct dl_phdr_info *info, size_t size, void *arg) {
 }
 
 static bool is_entry_point(uintptr_t fn_start) {
-  for (size_t i = 0; i < entry_count; i++)
-    if (entry_points[i] == fn_start) return true;
-  return false;
+  size_t lo = 0, hi = entry_count;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (entry_points[mid] < fn_start) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < entry_count && entry_points[lo] == fn_start;
 }
 
 /* ---- capture --------------------------------------------------------- */
