@@ -39,7 +39,7 @@
 #define OX_SEGMENT_MASK   (OX_SEGMENT_SIZE - 1)
 #define OX_HEADER_RESERVE (64 * OX_KiB) /* segment header area; data after */
 
-#define OX_SMALL_PAGE_SHIFT  16
+#define OX_SMALL_PAGE_SHIFT 16
 /* 128 KiB: a page of 8-64 KiB blocks empties (and serves any class) often
  * enough that per-class high-water marks do not stay resident (PERF_LOG) */
 #define OX_MEDIUM_PAGE_SHIFT 17
@@ -146,7 +146,7 @@ struct ox_segment_s {
   uint8_t in_heap_list; /* on heap->segments[kind] (has a free page) */
   uint32_t page_count;
   uint32_t pages_used;
-  uint32_t free_hint; /* paged kinds: no free page below this index */
+  uint32_t free_hint;                /* paged kinds: no free page below this index */
   ox_segment_t *next, *prev;         /* heap list of segments with a free page;
                                         HUGE of a first-class heap: its huge list */
   ox_segment_t *all_next, *all_prev; /* every paged segment of the heap */
