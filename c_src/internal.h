@@ -251,7 +251,8 @@ ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 
 /* ---- prof_unwind.c: cached .eh_frame rules for sample stacks (x86-64) ---- */
 bool _ox_prof_unwind_ready(void);
-bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp); /* false: use libgcc */
+bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp,
+                     uintptr_t rbp); /* false: use libgcc */
 
 /* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */
 int _ox_prof_write_fd(int fd); /* gzip-compressed profile.proto; 0 or an errno */

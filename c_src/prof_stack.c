@@ -28,8 +28,8 @@
 #include "oxalloc.h"
 #include "rust_alloc.h"
 
-#define STACK_SLOTS   ((size_t)1 << 14) /* distinct stacks; more share slot 0 */
-#define STACK_PROBE   256
+#define STACK_SLOTS ((size_t)1 << 14) /* distinct stacks; more share slot 0 */
+#define STACK_PROBE 256
 
 static _Atomic(ox_prof_stack_t *) stacks;
 
@@ -138,7 +138,8 @@ static void entry_points_init(void) {
     /* kept sorted for is_entry_point's binary search (every frame of
      * every sample is looked up) */
     size_t j = n++;
-    for (; j > 0 && entry_points[j - 1] > (uintptr_t)fns[i]; j--) entry_points[j] = entry_points[j - 1];
+    for (; j > 0 && entry_points[j - 1] > (uintptr_t)fns[i]; j--)
+      entry_points[j] = entry_points[j - 1];
     entry_points[j] = (uintptr_t)fns[i];
   }
   entry_count = n;
@@ -173,8 +174,10 @@ static bool is_entry_point(uintptr_t fn_start) {
   size_t lo = 0, hi = entry_count;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if (entry_points[mid] < fn_start) lo = mid + 1;
-    else hi = mid;
+    if (entry_points[mid] < fn_start)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < entry_count && entry_points[lo] == fn_start;
 }

@@ -31,7 +31,8 @@ static _Unwind_Reason_Code _ox_prof_trace_frame(struct _Unwind_Context *ctx, voi
 OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
 #if defined(__x86_64__) && defined(__linux__)
   uintptr_t ip, sp, fp;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(fp));
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                   : "=r"(ip), "=r"(sp), "=r"(fp));
   if (_ox_prof_unwind(t, ip, sp, fp)) return;
 #endif
   t->n = 0;

@@ -22,14 +22,14 @@
 
 #if defined(__x86_64__) && defined(__linux__)
 
-#define CACHE_SLOTS        4096
+#define CACHE_SLOTS         4096
 #define OX_UNWIND_MAX_FRAME ((uintptr_t)1 << 24)
 
 /* A decoded rule (bits of `rule`): */
-#define R_OK       (1ull << 48) /* decoded; otherwise the walk goes to libgcc */
-#define R_CFA_RBP  (1ull << 49) /* CFA = rbp + off, else rsp + off */
+#define R_OK        (1ull << 48) /* decoded; otherwise the walk goes to libgcc */
+#define R_CFA_RBP   (1ull << 49) /* CFA = rbp + off, else rsp + off */
 #define R_RBP_SAVED (1ull << 50) /* caller's rbp at CFA + rbp_off */
-#define R_END      (1ull << 51) /* return address undefined: the outermost frame */
+#define R_END       (1ull << 51) /* return address undefined: the outermost frame */
 
 typedef struct {
   _Atomic uint32_t seq; /* odd while being written */
@@ -90,31 +90,52 @@ static int64_t sleb(cursor_t *c) {
 }
 
 static void skip(cursor_t *c, size_t n) {
-  if ((size_t)(c->end - c->p) < n) c->bad = true, c->p = c->end;
-  else c->p += n;
+  if ((size_t)(c->end - c->p) < n)
+    c->bad = true, c->p = c->end;
+  else
+    c->p += n;
 }
 
 /* Skips a pointer of encoding `enc` (only its size matters here). */
 static void skip_encoded(cursor_t *c, uint8_t enc) {
   if (enc == 0xff) return; /* DW_EH_PE_omit */
-  if ((enc & 0x70) == 0x50) { c->bad = true; return; } /* aligned: not handled */
+  if ((enc & 0x70) == 0x50) {
+    c->bad = true;
+    return;
+  } /* aligned: not handled */
   switch (enc & 0x0f) {
-  case 0x00: skip(c, 8); break;               /* absptr */
-  case 0x01: uleb(c); break;
-  case 0x09: sleb(c); break;
-  case 0x02: case 0x0a: skip(c, 2); break;
-  case 0x03: case 0x0b: skip(c, 4); break;
-  case 0x04: case 0x0c: skip(c, 8); break;
-  default: c->bad = true;
+  case 0x00:
+    skip(c, 8);
+    break; /* absptr */
+  case 0x01:
+    uleb(c);
+    break;
+  case 0x09:
+    sleb(c);
+    break;
+  case 0x02:
+  case 0x0a:
+    skip(c, 2);
+    break;
+  case 0x03:
+  case 0x0b:
+    skip(c, 4);
+    break;
+  case 0x04:
+  case 0x0c:
+    skip(c, 8);
+    break;
+  default:
+    c->bad = true;
   }
 }
 
 typedef struct {
-  uint8_t cfa_reg;   /* 7 (rsp) or 6 (rbp) */
+  uint8_t cfa_reg; /* 7 (rsp) or 6 (rbp) */
   int64_t cfa_off;
-  uint8_t rbp_how;   /* 0 same value, 1 saved at CFA + rbp_off */
+  uint8_t rbp_how; /* 0 same value, 1 saved at CFA + rbp_off */
   int64_t rbp_off;
-  uint8_t ra_how;    /* 0 unset, 1 at CFA + ra_off, 2 undefined */
+  uint8_t ra_how; /* 0 unset, 1 at CFA + ra_off, 2 undefined */
   int64_t ra_off;
 } state_t;
 
@@ -134,28 +155,67 @@ static bool run_cfa(cursor_t *c, state_t *s, const state_t *init, uintptr_t *loc
     int64_t off = 0;
     uintptr_t adv = 0;
     switch (op >> 6) {
-    case 1: adv = (op & 0x3f) * code_align; goto advance;
-    case 2: reg = op & 0x3f; off = (int64_t)uleb(c) * data_align; goto offset;
-    case 3: reg = op & 0x3f; goto restore;
-    default: break;
+    case 1:
+      adv = (op & 0x3f) * code_align;
+      goto advance;
+    case 2:
+      reg = op & 0x3f;
+      off = (int64_t)uleb(c) * data_align;
+      goto offset;
+    case 3:
+      reg = op & 0x3f;
+      goto restore;
+    default:
+      break;
     }
     switch (op) {
-    case 0x00: break; /* nop */
-    case 0x02: if (c->p + 1 > c->end) return false; adv = c->p[0] * code_align; c->p += 1; goto advance;
-    case 0x03: { uint16_t v; if (c->p + 2 > c->end) return false; memcpy(&v, c->p, 2); c->p += 2; adv = v * code_align; goto advance; }
-    case 0x04: { uint32_t v; if (c->p + 4 > c->end) return false; memcpy(&v, c->p, 4); c->p += 4; adv = v * code_align; goto advance; }
-    case 0x05: reg = uleb(c); off = (int64_t)uleb(c) * data_align; goto offset;
-    case 0x11: reg = uleb(c); off = sleb(c) * data_align; goto offset;
-    case 0x06: reg = uleb(c); goto restore;
+    case 0x00:
+      break; /* nop */
+    case 0x02:
+      if (c->p + 1 > c->end) return false;
+      adv = c->p[0] * code_align;
+      c->p += 1;
+      goto advance;
+    case 0x03: {
+      uint16_t v;
+      if (c->p + 2 > c->end) return false;
+      memcpy(&v, c->p, 2);
+      c->p += 2;
+      adv = v * code_align;
+      goto advance;
+    }
+    case 0x04: {
+      uint32_t v;
+      if (c->p + 4 > c->end) return false;
+      memcpy(&v, c->p, 4);
+      c->p += 4;
+      adv = v * code_align;
+      goto advance;
+    }
+    case 0x05:
+      reg = uleb(c);
+      off = (int64_t)uleb(c) * data_align;
+      goto offset;
+    case 0x11:
+      reg = uleb(c);
+      off = sleb(c) * data_align;
+      goto offset;
+    case 0x06:
+      reg = uleb(c);
+      goto restore;
     case 0x07: /* undefined */
       reg = uleb(c);
-      if (reg == REG_RA) s->ra_how = 2;
-      else if (reg == REG_RBP || reg == REG_RSP) return false;
+      if (reg == REG_RA)
+        s->ra_how = 2;
+      else if (reg == REG_RBP || reg == REG_RSP)
+        return false;
       break;
     case 0x08: /* same value */
       reg = uleb(c);
-      if (reg == REG_RBP) s->rbp_how = 0;
-      else if (reg == REG_RA || reg == REG_RSP) return false;
+      if (reg == REG_RBP)
+        s->rbp_how = 0;
+      else if (reg == REG_RA || reg == REG_RSP)
+        return false;
       break;
     case 0x09: /* register */
       reg = uleb(c);
@@ -170,12 +230,25 @@ static bool run_cfa(cursor_t *c, state_t *s, const state_t *init, uintptr_t *loc
       if (depth == 0) return false;
       *s = stack[--depth]; /* the CFA rule too, as libgcc does */
       break;
-    case 0x0c: s->cfa_reg = (uint8_t)uleb(c); s->cfa_off = (int64_t)uleb(c); break;
-    case 0x12: s->cfa_reg = (uint8_t)uleb(c); s->cfa_off = sleb(c) * data_align; break;
-    case 0x0d: s->cfa_reg = (uint8_t)uleb(c); break;
-    case 0x0e: s->cfa_off = (int64_t)uleb(c); break;
-    case 0x13: s->cfa_off = sleb(c) * data_align; break;
-    case 0x10: case 0x16: /* (val_)expression: fine for other registers */
+    case 0x0c:
+      s->cfa_reg = (uint8_t)uleb(c);
+      s->cfa_off = (int64_t)uleb(c);
+      break;
+    case 0x12:
+      s->cfa_reg = (uint8_t)uleb(c);
+      s->cfa_off = sleb(c) * data_align;
+      break;
+    case 0x0d:
+      s->cfa_reg = (uint8_t)uleb(c);
+      break;
+    case 0x0e:
+      s->cfa_off = (int64_t)uleb(c);
+      break;
+    case 0x13:
+      s->cfa_off = sleb(c) * data_align;
+      break;
+    case 0x10:
+    case 0x16: /* (val_)expression: fine for other registers */
       reg = uleb(c);
       skip(c, uleb(c));
       if (reg == REG_RBP || reg == REG_RA || reg == REG_RSP) return false;
@@ -185,10 +258,20 @@ static bool run_cfa(cursor_t *c, state_t *s, const state_t *init, uintptr_t *loc
       uleb(c);
       if (reg == REG_RBP || reg == REG_RA || reg == REG_RSP) return false;
       break;
-    case 0x15: reg = uleb(c); sleb(c); if (reg == REG_RBP || reg == REG_RA || reg == REG_RSP) return false; break;
-    case 0x2e: uleb(c); break; /* GNU_args_size */
-    case 0x2f: reg = uleb(c); off = -(int64_t)uleb(c) * data_align; goto offset;
-    default: return false; /* set_loc, def_cfa_expression, vendor ops */
+    case 0x15:
+      reg = uleb(c);
+      sleb(c);
+      if (reg == REG_RBP || reg == REG_RA || reg == REG_RSP) return false;
+      break;
+    case 0x2e:
+      uleb(c);
+      break; /* GNU_args_size */
+    case 0x2f:
+      reg = uleb(c);
+      off = -(int64_t)uleb(c) * data_align;
+      goto offset;
+    default:
+      return false; /* set_loc, def_cfa_expression, vendor ops */
     }
     continue;
   advance:
@@ -196,14 +279,20 @@ static bool run_cfa(cursor_t *c, state_t *s, const state_t *init, uintptr_t *loc
     *loc += adv;
     continue;
   offset:
-    if (reg == REG_RBP) s->rbp_how = 1, s->rbp_off = off;
-    else if (reg == REG_RA) s->ra_how = 1, s->ra_off = off;
-    else if (reg == REG_RSP) return false;
+    if (reg == REG_RBP)
+      s->rbp_how = 1, s->rbp_off = off;
+    else if (reg == REG_RA)
+      s->ra_how = 1, s->ra_off = off;
+    else if (reg == REG_RSP)
+      return false;
     continue;
   restore:
-    if (reg == REG_RBP) s->rbp_how = init->rbp_how, s->rbp_off = init->rbp_off;
-    else if (reg == REG_RA) s->ra_how = init->ra_how, s->ra_off = init->ra_off;
-    else if (reg == REG_RSP) return false;
+    if (reg == REG_RBP)
+      s->rbp_how = init->rbp_how, s->rbp_off = init->rbp_off;
+    else if (reg == REG_RA)
+      s->ra_how = init->ra_how, s->ra_off = init->ra_off;
+    else if (reg == REG_RSP)
+      return false;
     continue;
   }
   return !c->bad;
@@ -246,12 +335,15 @@ static uint64_t decode(uintptr_t pc, uintptr_t *fn) {
     uint64_t n = uleb(&c);
     cursor_t a = {c.p, c.p + n, c.p + n > c.end};
     for (size_t i = 1; i < auglen && !a.bad; i++) {
-      if (aug[i] == 'R') fde_enc = a.p < a.end ? *a.p++ : (a.bad = true, 0);
-      else if (aug[i] == 'L') skip(&a, 1);
+      if (aug[i] == 'R')
+        fde_enc = a.p < a.end ? *a.p++ : (a.bad = true, 0);
+      else if (aug[i] == 'L')
+        skip(&a, 1);
       else if (aug[i] == 'P') {
         uint8_t enc = a.p < a.end ? *a.p++ : (a.bad = true, 0);
         skip_encoded(&a, enc);
-      } else return 0; /* 'S' (signal frame) and anything unknown */
+      } else
+        return 0; /* 'S' (signal frame) and anything unknown */
     }
     if (a.bad) return 0;
     skip(&c, n);
@@ -268,18 +360,23 @@ static uint64_t decode(uintptr_t pc, uintptr_t *fn) {
   if (f.bad) return 0;
   if (!run_cfa(&f, &s, &init, &loc, pc, code_align, data_align)) return 0;
   if (s.cfa_reg != REG_RSP && s.cfa_reg != REG_RBP) return 0;
-  if (s.cfa_off < 0 || s.cfa_off > INT32_MAX || s.rbp_off < INT16_MIN || s.rbp_off > INT16_MAX) return 0;
+  if (s.cfa_off < 0 || s.cfa_off > INT32_MAX || s.rbp_off < INT16_MIN || s.rbp_off > INT16_MAX)
+    return 0;
   uint64_t rule = (uint32_t)s.cfa_off | (uint64_t)(uint16_t)(int16_t)s.rbp_off << 32 | R_OK;
   if (s.cfa_reg == REG_RBP) rule |= R_CFA_RBP;
   if (s.rbp_how == 1) rule |= R_RBP_SAVED;
-  if (s.ra_how == 2) rule |= R_END;
-  else if (s.ra_how != 1 || s.ra_off != -8) return 0;
+  if (s.ra_how == 2)
+    rule |= R_END;
+  else if (s.ra_how != 1 || s.ra_off != -8)
+    return 0;
   return rule;
 }
 
 /* ---- the cache ---------------------------------------------------------- */
 
-static size_t slot_of(uintptr_t pc) { return (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 52) & (CACHE_SLOTS - 1); }
+static size_t slot_of(uintptr_t pc) {
+  return (size_t)((pc * 0x9E3779B97F4A7C15ull) >> 52) & (CACHE_SLOTS - 1);
+}
 
 static uint64_t rule_for(rule_slot_t *t, uintptr_t pc, uintptr_t *fn) {
   rule_slot_t *e = &t[slot_of(pc)];
@@ -334,7 +431,7 @@ bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t r
   rule_slot_t *cache_t = cache_current();
   if (!cache_t) return false;
   bool rbp_known = true; /* the first frame's registers are its own, all known */
-  uintptr_t pc = ip; /* the first frame's pc is exact, the others' are return addresses */
+  uintptr_t pc = ip;     /* the first frame's pc is exact, the others' are return addresses */
   t->n = 0;
   while (t->n < OX_PROF_CAPTURE_DEPTH) {
     uintptr_t fn;
