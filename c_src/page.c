@@ -363,8 +363,10 @@ OX_NOINLINE void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls) {
  * were counted as granted (the per-thread byte counters, stats.c). */
 static void page_forget_unused(ox_heap_t *heap, ox_page_t *page) {
   uint64_t n = 0;
+  _ox_checked_quiet(true); /* the allocator's own reads of free blocks */
   for (ox_block_t *b = page->free; b; b = _ox_link_get(b)) n++;
   for (ox_block_t *b = page->prof_held; b; b = _ox_link_get(b)) n++;
+  _ox_checked_quiet(false);
   OX_OWNER_ADD(heap->ungranted_bytes, n * page->block_size);
 }
 
