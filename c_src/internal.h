@@ -244,6 +244,20 @@ ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key);
 void _ox_prof_sample_remove(ox_prof_sample_t *s);
 ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot, for readers */
 
+/* For readers of the table: a slot that holds a live block (not empty,
+ * removed, half-written, or a block realloc moved away), and what its
+ * block stands for once scaled by 1/P. */
+OX_INLINE bool _ox_prof_sample_live(ox_prof_sample_t *s) {
+  return atomic_load_explicit(&s->key, memory_order_acquire) > 1 &&
+         atomic_load_explicit(&s->ready, memory_order_acquire) && !s->moved;
+}
+OX_INLINE uint64_t _ox_prof_sample_objects(const ox_prof_sample_t *s) {
+  return (uint64_t)(s->weight + 0.5);
+}
+OX_INLINE uint64_t _ox_prof_sample_bytes(const ox_prof_sample_t *s) {
+  return (uint64_t)(s->weight * (double)s->size + 0.5);
+}
+
 /* ---- prof_stack.c: call stacks, captured without allocating ------------- */
 bool _ox_prof_stacks_ready(void);
 uint32_t _ox_prof_stack_of(const ox_prof_trace_t *t); /* a walk's stack, interned: its index */

@@ -63,16 +63,14 @@ void _ox_prof_leak_report(void) {
   }
   for (size_t i = 0; i < nsamples; i++) {
     ox_prof_sample_t *s = &samples[i];
-    if (atomic_load_explicit(&s->key, memory_order_acquire) <= 1 ||
-        !atomic_load_explicit(&s->ready, memory_order_acquire) || s->moved)
-      continue;
+    if (!_ox_prof_sample_live(s)) continue;
     uint32_t si = s->stack < nstacks ? s->stack : 0;
     if (g[si].samples++ == 0) order[ngroups++] = si;
-    uint64_t b = (uint64_t)(s->weight * (double)s->size + 0.5);
+    uint64_t b = _ox_prof_sample_bytes(s), k = _ox_prof_sample_objects(s);
     g[si].bytes += b;
-    g[si].blocks += (uint64_t)(s->weight + 0.5);
+    g[si].blocks += k;
     total_bytes += b;
-    total_blocks += (uint64_t)(s->weight + 0.5);
+    total_blocks += k;
   }
   /* Largest first (insertion sort: a few hundred groups at most matter). */
   for (size_t i = 1; i < ngroups; i++) {

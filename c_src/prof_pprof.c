@@ -390,14 +390,12 @@ static void build(writer_t *w, mappings_t *ms, locations_t *locs) {
   /* Each live sampled block. */
   for (size_t i = 0; i < nsamples; i++) {
     ox_prof_sample_t *s = &samples[i];
-    if (atomic_load_explicit(&s->key, memory_order_acquire) <= 1 ||
-        !atomic_load_explicit(&s->ready, memory_order_acquire) || s->moved)
-      continue;
+    if (!_ox_prof_sample_live(s)) continue;
     uint32_t si = s->stack < nstacks ? s->stack : 0;
     ids.len = 0;
     add_stack(w, &ids, &stacks[si], locs, ms);
-    int64_t values[4] = {0, 0, (int64_t)(s->weight + 0.5),
-                         (int64_t)(s->weight * (double)s->size + 0.5)};
+    int64_t values[4] = {0, 0, (int64_t)_ox_prof_sample_objects(s),
+                         (int64_t)_ox_prof_sample_bytes(s)};
     add_sample(w, &ids, values);
     add_label(w, l_bytes, (int64_t)s->size, l_bytes);
     add_label(w, l_align, (int64_t)s->align, 0);
