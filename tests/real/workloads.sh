@@ -17,31 +17,11 @@ wl_python() {
     sed -E -e 's/^(Ran [0-9]+ tests) in .*/\1/' -e 's/^([^ ]+ \(test\.[^)]*\) \.\.\.).*/\1/'
 }
 
-# SQLite: 200 000 rows inserted in one transaction, an index, and queries
-# that aggregate, join, sort and delete.
+# SQLite: tests/real/sqlite.sql with 200 000 rows (bench/real/real.sh runs
+# the same script at its own scale).
 wl_sqlite() {
   cd "$1" || return 1
-  sqlite3 real.db <<'SQL'
-PRAGMA journal_mode = WAL;
-CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT, grp INTEGER, price REAL, note BLOB);
-BEGIN;
-WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
-INSERT INTO item (name, grp, price, note)
-  SELECT printf('item-%06d-%s', i, hex(i * 2654435761 % 4294967296)), i % 97,
-         (i * 7919 % 100003) / 100.0, zeroblob(i % 300) FROM n;
-COMMIT;
-CREATE INDEX item_grp ON item (grp, price);
-SELECT count(*), sum(length(note)), round(avg(price), 4) FROM item;
-SELECT grp, count(*), round(sum(price), 2), max(name) FROM item GROUP BY grp ORDER BY grp LIMIT 20;
-SELECT a.id, b.id FROM item a JOIN item b ON a.grp = b.grp AND a.price = b.price AND a.id < b.id
-  ORDER BY a.id LIMIT 10;
-SELECT name FROM item WHERE grp = 42 ORDER BY price DESC, id LIMIT 15;
-SELECT group_concat(substr(name, 6, 6), ',') FROM (SELECT name FROM item ORDER BY name DESC LIMIT 50);
-DELETE FROM item WHERE id % 3 = 0;
-VACUUM;
-SELECT count(*), min(id), max(id) FROM item;
-PRAGMA integrity_check;
-SQL
+  { echo ".parameter set :rows 200000"; cat "$REAL_SRC_DIR/sqlite.sql"; } | sqlite3 real.db
 }
 
 # git: 3000 generated files committed in 3 commits with fixed identities
