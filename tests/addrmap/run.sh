@@ -6,24 +6,11 @@ set -u
 build=$1 dir=$2
 so="$(cd "$build" && pwd)/liboxalloc.so"
 export PATH="$HOME/.cargo/bin:$PATH"
-pass=0 fail=0 failed=()
+source "$(dirname "${BASH_SOURCE[0]}")/../cases.sh"
 # Pinned to one CPU the asking thread is often preempted between a look-up
 # and a read, which is what made the old code fault.
 pin=()
 command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null && pin=(taskset -c 0)
-
-ok() { pass=$((pass + 1)); echo "PASS $1"; }
-ko() { fail=$((fail + 1)); failed+=("$1"); echo "FAIL $1: $2"; }
-
-# run NAME SECONDS CMD...: one case, passed when it exits 0.
-run() {
-  local name=$1 secs=$2
-  shift 2
-  echo "--- $name: $*"
-  timeout -k 5 "$secs" "$@"
-  local rc=$?
-  if [ "$rc" -eq 0 ]; then ok "$name"; else ko "$name" "exit $rc, repro: $*"; fi
-}
 
 # (a) ox_owns / ox_usable_size on pointers another thread is unmapping:
 # 40 s here, 20 s from Rust below.
@@ -98,6 +85,4 @@ else
   ko owns-usable-dangling-rust "no cargo"
 fi
 
-[ "${#failed[@]}" -eq 0 ] || echo "addrmap failures: ${failed[*]}"
-echo "addrmap: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish addrmap

@@ -4,21 +4,7 @@
 # and prints "lifecycle: N passed, N failed".
 set -u
 dir=$1 so=$2
-pass=0 fail=0 failed=()
-
-run() {
-  local name=$1 secs=$2
-  shift 2
-  echo "--- $name: $*"
-  timeout -k 5 "$secs" "$@"
-  local rc=$?
-  if [ "$rc" -eq 0 ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL $name (exit $rc): repro: $*"
-    fail=$((fail + 1)); failed+=("$name")
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../cases.sh"
 
 run fork_huge_lock 110 "$dir/fork_huge_lock"
 run fork_first_alloc 110 "$dir/fork_first_alloc"
@@ -34,6 +20,4 @@ run free_path_purge 70 "$dir/free_path_purge"
 run background_idle_on 70 env OXALLOC_BACKGROUND=1 "$dir/background_idle" on
 run background_idle_off 70 env OXALLOC_BACKGROUND=0 "$dir/background_idle" off
 
-[ "${#failed[@]}" -eq 0 ] || echo "lifecycle failures: ${failed[*]}"
-echo "lifecycle: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish lifecycle

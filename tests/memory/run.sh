@@ -4,21 +4,7 @@
 # "memory: N passed, N failed".
 set -u
 dir=$1
-pass=0 fail=0 failed=()
-
-run() {
-  local name=$1 secs=$2
-  shift 2
-  echo "--- $name: $*"
-  timeout -k 5 "$secs" "$@"
-  local rc=$?
-  if [ "$rc" -eq 0 ]; then
-    pass=$((pass + 1))
-  else
-    echo "FAIL $name (exit $rc): repro: $*"
-    fail=$((fail + 1)); failed+=("$name")
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/../cases.sh"
 
 # Segments unmapped as soon as they empty, so a read after the free faults.
 run free_after_exit 40 env OXALLOC_SEGMENT_CACHE=0 OXALLOC_SEGMENT_CACHE_MAX=0 \
@@ -28,6 +14,4 @@ run medium_window 70 "$dir/medium_window"
 # One empty LARGE page kept per heap, not one per class.
 run large_kept_once 40 "$dir/large_kept_once"
 
-[ "${#failed[@]}" -eq 0 ] || echo "memory failures: ${failed[*]}"
-echo "memory: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish memory
