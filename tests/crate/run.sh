@@ -17,6 +17,7 @@
 # Closing line: "crate: N passed, N failed".  Runs in about 2-3 minutes
 # (each row or flag set compiles the C core once).
 set -u
+. tests/cases.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 ROOT=$(pwd)
 BUILD=$(mkdir -p "${BUILD:-build}" && cd "${BUILD:-build}" && pwd)
@@ -27,21 +28,7 @@ trap 'rm -rf "$WORK"' EXIT
 HOST=$(rustc -vV | sed -n 's/^host: //p')
 VERSION=$(sed -n '/^\[package\]/,/^\[/s/^version *= *"\(.*\)"/\1/p' Cargo.toml)
 
-passed=0 failed=0
 
-# t NAME COMMAND...: one test; its output is shown only when it fails.
-t() {
-    local name=$1 log
-    shift
-    if log=$("$@" 2>&1); then
-        passed=$((passed + 1))
-        echo "PASS $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        printf '%s\n' "$log" | tail -n 40 | sed 's/^/    /'
-    fi
-}
 
 # app_crate DIR DEP: a binary crate (tests/crate/app/main.rs) in DIR whose
 # oxalloc dependency is the TOML value DEP.
@@ -234,23 +221,22 @@ conventions_cross() {
 }
 
 # --- run ---------------------------------------------------------------------
-t "manifest: every rust_shim/tests/*.rs is a [[test]]" tests_are_listed
-t "manifest: rust_shim selects rows by the oxalloc_row cfg, not by features" rows_by_cfg
-t "package: cargo package, no warning, C sources and licenses inside" package
-t "package: unpacked elsewhere, its tests pass offline" package_tests
-t "package: unpacked elsewhere, serves a program as #[global_allocator]" package_serves_a_program
-t "vendor: git dependency (file://), cargo vendor, offline build and run" vendor_git_dependency
-t "features: library asks system, binary default -> native, with a warning" \
+check "manifest: every rust_shim/tests/*.rs is a [[test]]" tests_are_listed
+check "manifest: rust_shim selects rows by the oxalloc_row cfg, not by features" rows_by_cfg
+check "package: cargo package, no warning, C sources and licenses inside" package
+check "package: unpacked elsewhere, its tests pass offline" package_tests
+check "package: unpacked elsewhere, serves a program as #[global_allocator]" package_serves_a_program
+check "vendor: git dependency (file://), cargo vendor, offline build and run" vendor_git_dependency
+check "features: library asks system, binary default -> native, with a warning" \
     unified bin_default native 'features native and system are both enabled'
-t "features: binary asks system, library default-features=false -> system" unified bin_system system
-t "features: binary asks override, library asks system -> override" \
+check "features: binary asks system, library default-features=false -> system" unified bin_system system
+check "features: binary asks override, library asks system -> override" \
     unified bin_override override 'features override and system are both enabled'
-t "features: --all-features (nightly builds; stable says what to do)" all_features
-t "features: --no-default-features builds the native row" no_default_features
-t "docs: cargo doc names every feature and the precedence rule" docs_name_every_feature
-t "build.rs: CC_<target>, CFLAGS_<target>, OPT_LEVEL 0, DEBUG, frame pointers" conventions_dev
-t "build.rs: release profile -O3 without debug info; secure, checked" conventions_release
-t "build.rs: cross TARGET uses aarch64-linux-gnu-gcc" conventions_cross
+check "features: --all-features (nightly builds; stable says what to do)" all_features
+check "features: --no-default-features builds the native row" no_default_features
+check "docs: cargo doc names every feature and the precedence rule" docs_name_every_feature
+check "build.rs: CC_<target>, CFLAGS_<target>, OPT_LEVEL 0, DEBUG, frame pointers" conventions_dev
+check "build.rs: release profile -O3 without debug info; secure, checked" conventions_release
+check "build.rs: cross TARGET uses aarch64-linux-gnu-gcc" conventions_cross
 
-echo "crate: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish crate

@@ -5,49 +5,38 @@
 # README's two quick starts as pasted (quickstart.sh), one test each, and
 # closes with "docs: N passed, N failed" (exit 1 on a failure).
 set -u
+. tests/cases.sh
 bin=$1
-passed=0 failed=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-# t NAME COMMAND...: one test; its output is shown when it fails.
-t() {
-  local name=$1; shift
-  if "$@" >"$tmp/out" 2>&1; then
-    passed=$((passed + 1)); echo "ok   $name"
-  else
-    failed=$((failed + 1)); echo "FAIL $name"; sed 's/^/     /' "$tmp/out" | tail -n 40
-  fi
-}
-
-t "README.md and docs/*.md: links, anchors and repository paths exist; tables render; the index lists every page" \
+check "README.md and docs/*.md: links, anchors and repository paths exist; tables render; the index lists every page" \
   timeout 60 python3 tests/docs/check_docs.py links
-t "no file refers to a document outside the repository" \
+check "no file refers to a document outside the repository" \
   timeout 60 python3 tests/docs/check_docs.py outside
-t "README.md's apt-get line installs exactly the packages of .ci/run" \
+check "README.md's apt-get line installs exactly the packages of .ci/run" \
   timeout 60 python3 tests/docs/check_docs.py apt
-t "README.md's results table is the one bench/results/ gives (tests/docs/readme_results.py)" \
+check "README.md's results table is the one bench/results/ gives (tests/docs/readme_results.py)" \
   timeout 60 python3 tests/docs/readme_results.py --check
-t "docs/internals.md's source layout names every file of c_src/ as its opening comment does" \
+check "docs/internals.md's source layout names every file of c_src/ as its opening comment does" \
   timeout 60 python3 tests/docs/source_layout.py --check
 
 list_options() { timeout 20 "$bin" list >"$tmp/options.txt" && cat "$tmp/options.txt"; }
-t "the library lists its options (ox_option_info)" list_options
-t "docs/options.md has every option's variable, name, default and range, as the library reports" \
+check "the library lists its options (ox_option_info)" list_options
+check "docs/options.md has every option's variable, name, default and range, as the library reports" \
   timeout 60 python3 tests/docs/check_docs.py options "$tmp/options.txt"
 
-t "options: environment read at the start, API before it wins, any later change accepted and applied" \
+check "options: environment read at the start, API before it wins, any later change accepted and applied" \
   env OXALLOC_SEGMENT_CACHE=3 OXALLOC_HUGE_CACHE_MB=7 timeout 60 "$bin" rule
 
 late_stats() {
   timeout 20 "$bin" late-stats 2>"$tmp/err" && grep -q '^oxalloc .* statistics$' "$tmp/err"
 }
-t "options: show_stats set after the start still prints the report at exit" late_stats
+check "options: show_stats set after the start still prints the report at exit" late_stats
 
-t "README.md's Rust quick start, pasted as it is: builds offline and runs on oxalloc" \
+check "README.md's Rust quick start, pasted as it is: builds offline and runs on oxalloc" \
   timeout 300 bash tests/docs/quickstart.sh rust
-t "README.md's C quick start, pasted as it is: link time, beside malloc, LD_PRELOAD" \
+check "README.md's C quick start, pasted as it is: link time, beside malloc, LD_PRELOAD" \
   timeout 120 bash tests/docs/quickstart.sh c
 
-echo "docs: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish docs

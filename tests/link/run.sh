@@ -18,6 +18,7 @@
 # Environment: BUILD (the make build directory, with the libraries already
 # built), CC, CARGO_TARGET_DIR.  Closing line: "link: N passed, N failed".
 set -u
+. tests/cases.sh
 
 BUILD=$(cd "${BUILD:-build}" && pwd)
 CC=${CC:-cc}
@@ -31,21 +32,7 @@ CFLAGS_T=(-std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -Iinclude -pthread
 RUST_SYSLIBS=(-lgcc_s -lutil -lrt -lpthread -lm -ldl -lc)
 mkdir -p "$OUT"
 
-passed=0 failed=0
 
-# t NAME COMMAND...: one test; its output is shown only when it fails.
-t() {
-    local name=$1 log
-    shift
-    if log=$("$@" 2>&1); then
-        passed=$((passed + 1))
-        echo "PASS $name"
-    else
-        failed=$((failed + 1))
-        echo "FAIL $name"
-        printf '%s\n' "$log" | tail -n 40 | sed 's/^/    /'
-    fi
-}
 
 cargo_build() {
     cargo build --quiet --manifest-path "$CRATES/Cargo.toml" "$@"
@@ -215,26 +202,25 @@ unified_rows_take_precedence() {
 }
 
 # --- run ---------------------------------------------------------------------
-t "build: native crates (row 1, docs example)" cargo_build -p exe_native -p example_exe
-t "row 1: Rust executable, default features" row1
-t "docs: 'Using oxalloc from Rust' example runs" doc_example_exe
-t "build: override crate (row 2)" cargo_build -p exe_override
-t "row 2: Rust executable, feature override" row2
-t "build: staticlib crates (row 3, docs example)" cargo_build -p embed -p greeting
-t "row 3: staticlib leaves rust_* undefined" staticlib_leaves_rust_abi_undefined
-t "row 3: staticlib + C + liboxalloc_system.a" row3_system
-t "row 3: staticlib + C + liboxalloc.a" row3_oxalloc
-t "docs: 'Embedding Rust in a C program' example links both ways" doc_example_embed
-t "build: cdylib crate (row 4)" cargo_build -p plugin
-t "build: dlopen host" build_dlopen_host
-t "row 4: cdylib loaded by dlopen from C" row4
-t "row 5: C program + liboxalloc.a + override object" row5
-t "row 6: dlopen host and cdylib under LD_PRELOAD" row6
-t "polyfill: rust_alloc.h contract over malloc" polyfill
-t "docs: the Rust examples in README.md are the tested files" docs_blocks_match
-t "build.rs: reruns when any C source or header changes" build_script_tracks_c_sources
-t "build.rs: honours CC and CFLAGS" build_script_honours_cc_cflags
-t "build.rs: two link-row features at once: the precedence rule, announced" unified_rows_take_precedence
+check "build: native crates (row 1, docs example)" cargo_build -p exe_native -p example_exe
+check "row 1: Rust executable, default features" row1
+check "docs: 'Using oxalloc from Rust' example runs" doc_example_exe
+check "build: override crate (row 2)" cargo_build -p exe_override
+check "row 2: Rust executable, feature override" row2
+check "build: staticlib crates (row 3, docs example)" cargo_build -p embed -p greeting
+check "row 3: staticlib leaves rust_* undefined" staticlib_leaves_rust_abi_undefined
+check "row 3: staticlib + C + liboxalloc_system.a" row3_system
+check "row 3: staticlib + C + liboxalloc.a" row3_oxalloc
+check "docs: 'Embedding Rust in a C program' example links both ways" doc_example_embed
+check "build: cdylib crate (row 4)" cargo_build -p plugin
+check "build: dlopen host" build_dlopen_host
+check "row 4: cdylib loaded by dlopen from C" row4
+check "row 5: C program + liboxalloc.a + override object" row5
+check "row 6: dlopen host and cdylib under LD_PRELOAD" row6
+check "polyfill: rust_alloc.h contract over malloc" polyfill
+check "docs: the Rust examples in README.md are the tested files" docs_blocks_match
+check "build.rs: reruns when any C source or header changes" build_script_tracks_c_sources
+check "build.rs: honours CC and CFLAGS" build_script_honours_cc_cflags
+check "build.rs: two link-row features at once: the precedence rule, announced" unified_rows_take_precedence
 
-echo "link: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish link

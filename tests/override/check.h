@@ -75,6 +75,25 @@ static inline bool ox_served(const void *p)
     return owns != NULL && p != NULL && owns(p);
 }
 
+/* Check that each of names[0..n) resolves into the object that holds
+ * ox_owns: a symbol left to glibc would send its callers to glibc's heap. */
+static inline void check_resolve_to_oxalloc(const char *const *names, size_t n)
+{
+    Dl_info home, where;
+    void *owns = dlsym(RTLD_DEFAULT, "ox_owns");
+    CHECK(owns != NULL && dladdr(owns, &home) != 0);
+    if (!owns)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        void *sym = dlsym(RTLD_DEFAULT, names[i]);
+        bool ok = sym && dladdr(sym, &where) && where.dli_fbase == home.dli_fbase;
+        if (!ok)
+            fprintf(stderr, "  %s does not resolve to oxalloc (%s)\n", names[i],
+                    sym && dladdr(sym, &where) ? where.dli_fname : "missing");
+        CHECK(ok);
+    }
+}
+
 static inline int report(const char *name)
 {
     printf("%s: %d passed, %d failed\n", name, check_passed, check_failed);

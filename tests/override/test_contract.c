@@ -24,19 +24,7 @@ static void test_exported(void)
     static const char *names[] = {"mallinfo",       "mallinfo2", "__libc_mallinfo",
                                   "malloc_stats",   "malloc_info", "posix_memalign",
                                   "_Znwm",          "_ZnwmRKSt9nothrow_t"};
-    Dl_info home, where;
-    void *owns = dlsym(RTLD_DEFAULT, "ox_owns");
-    CHECK(owns != NULL && dladdr(owns, &home) != 0);
-    if (!owns)
-        return;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        void *sym = dlsym(RTLD_DEFAULT, names[i]);
-        bool ok = sym && dladdr(sym, &where) && where.dli_fbase == home.dli_fbase;
-        if (!ok)
-            fprintf(stderr, "  %s does not resolve to oxalloc (%s)\n", names[i],
-                    sym && dladdr(sym, &where) ? where.dli_fname : "missing");
-        CHECK(ok);
-    }
+    check_resolve_to_oxalloc(names, sizeof names / sizeof *names);
 }
 
 /* ENOMEM is returned and left in errno, as glibc does; EINVAL is only

@@ -313,18 +313,7 @@ static void test_family_exported(void)
         "free_sized", "free_aligned_sized", "cfree", "__libc_malloc", "__libc_free",
         "__libc_calloc", "__libc_realloc", "__libc_memalign", "__libc_valloc",
         "__libc_pvalloc"};
-    Dl_info home, where;
-    void *owns = dlsym(RTLD_DEFAULT, "ox_owns");
-    CHECK(owns != NULL && dladdr(owns, &home) != 0);
-    if (!owns)
-        return;
-    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
-        void *sym = dlsym(RTLD_DEFAULT, names[i]);
-        bool ok = sym && dladdr(sym, &where) && where.dli_fbase == home.dli_fbase;
-        if (!ok)
-            fprintf(stderr, "  %s does not resolve to oxalloc\n", names[i]);
-        CHECK(ok);
-    }
+    check_resolve_to_oxalloc(names, sizeof names / sizeof *names);
 }
 
 /* The __libc_ names are oxalloc too: blocks cross freely between them. */

@@ -19,7 +19,7 @@ $(PROF_DIR)/counters: tests/prof/counters.c $(BUILD)/liboxalloc.a include/oxallo
 $(PROF_DIR)/dump_off: tests/prof/dump_off.c $(BUILD)/liboxalloc.a include/oxalloc.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
-$(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h
+$(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h c_src/prof_trace.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) -O2 -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
 

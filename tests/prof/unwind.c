@@ -15,21 +15,11 @@
 #include <string.h>
 #include <unwind.h>
 
-#include "internal.h"
+#include "prof_trace.h"
 
 #if defined(__x86_64__)
 
 static int failures;
-
-static _Unwind_Reason_Code on_frame(struct _Unwind_Context *ctx, void *arg) {
-  ox_prof_trace_t *t = arg;
-  uintptr_t ip = _Unwind_GetIP(ctx);
-  if (ip == 0 || t->n >= OX_PROF_CAPTURE_DEPTH) return _URC_END_OF_STACK;
-  t->ip[t->n] = ip;
-  t->fn[t->n] = _Unwind_GetRegionStart(ctx);
-  t->n++;
-  return _URC_NO_REASON;
-}
 
 /* Both walks from here; frame 0 differs (the asm point vs the return
  * from _Unwind_Backtrace), every other must match.  Returns 1 when the
@@ -40,7 +30,7 @@ static __attribute__((noinline)) int compare(const char *name) {
   __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(fp));
   bool answered = _ox_prof_unwind(&fast, ip, sp, fp);
   slow.n = 0;
-  _Unwind_Backtrace(on_frame, &slow);
+  _Unwind_Backtrace(_ox_prof_trace_frame, &slow);
   if (!answered) return 0;
   if (fast.n != slow.n) {
     printf("FAIL %s: %d frames, libgcc %d\n", name, fast.n, slow.n);
