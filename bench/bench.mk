@@ -3,6 +3,7 @@
 #
 #   make bench            full run (5 repetitions), report in $(BENCH_OUT)
 #   make bench-publish    copy that report into bench/results/ (+ history/)
+#                         and the README's results section from it
 #   make bench-quick      a smoke test in about a minute (build/bench/quick/)
 #   make bench-callgrind  instructions per alloc+free pair only
 #
@@ -92,6 +93,7 @@ bench: bench-build
 # bench/results/: the one target that changes the checkout.
 bench-publish:
 	python3 bench/driver/publish.py --from $(BENCH_OUT) --to bench/results
+	python3 tests/docs/readme_results.py --write
 
 bench-quick: bench-build
 	$(BENCH_DRIVER) --reps 2 --scale 0.03 --timeout 20 --smoke \
