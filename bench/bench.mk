@@ -6,6 +6,7 @@
 #                         and the README's results section from it
 #   make bench-quick      a smoke test in about a minute (build/bench/quick/)
 #   make bench-callgrind  instructions per alloc+free pair only
+#   make bench-prof-cost  the heap profiler's cost in instructions, per workload
 #
 # Only bench-publish writes into the checkout.  Nothing here stops when
 # oxalloc fails to build: its rows become FAILED.
@@ -101,6 +102,12 @@ bench-quick: bench-build
 
 bench-callgrind: $(BENCH_FASTPATH) bench-build-ox
 	$(BENCH_DRIVER) --callgrind-only --out $(BENCH_BUILD)
+
+# The heap profiler's cost in instructions (callgrind), on and off, per C
+# workload (docs/profiling.md, "Cost").
+.PHONY: bench-prof-cost
+bench-prof-cost: $(BENCH_BUILD)/oxbench release
+	bash bench/prof_cost.sh $(BENCH_BUILD)/oxbench $(abspath $(BUILD)/liboxalloc.so)
 
 # The cost of the secure build (make secure) against the release build.
 .PHONY: bench-secure

@@ -236,6 +236,13 @@ void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the r
 void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
 bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
 void _ox_prof_forget_heap(ox_heap_t *heap);      /* ox_heap_reset/destroy */
+/* The thread's bytes to its next sampling point, valid while its epoch is
+ * _ox_prof_epoch's: page.c's refill charges a run that stays short of the
+ * point inline, and calls _ox_prof_grant otherwise. */
+extern __thread int64_t _ox_prof_countdown __attribute__((tls_model("initial-exec")));
+extern __thread uint32_t _ox_prof_tl_epoch __attribute__((tls_model("initial-exec")));
+extern _Atomic uint32_t _ox_prof_epoch;
+void _ox_prof_kick(void); /* every thread's next refill goes out of line (async-signal-safe) */
 
 /* ---- prof_table.c: the table of live sampled blocks --------------------- */
 bool _ox_prof_table_ready(void);                      /* map it if not yet done */

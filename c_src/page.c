@@ -110,6 +110,22 @@ static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_
  * that, the copy that charges each run of blocks handed to the fast path
  * and serves the sampled blocks (prof_sample.c). */
 
+/* page->free was just refilled with `n` blocks not charged for profiling
+ * yet.  A run that stays short of the thread's next sampling point costs
+ * a subtraction here; one that reaches it (or a new rate, or a dump asked
+ * for by a signal) goes to _ox_prof_grant, which cuts it at the sampled
+ * block. */
+OX_INLINE void prof_grant(ox_page_t *page, uint32_t n) {
+  if (!_ox_prof_sampling()) return;
+  int64_t bytes = (int64_t)n * page->block_size;
+  if (OX_LIKELY(_ox_prof_tl_epoch == atomic_load_explicit(&_ox_prof_epoch, memory_order_relaxed) &&
+                bytes < _ox_prof_countdown)) {
+    _ox_prof_countdown -= bytes;
+    return;
+  }
+  _ox_prof_grant(page, n);
+}
+
 /* Link the next run of never-used blocks into the (empty) free list.
  * Here and in page_refill, the stores are ordered so that a forked child
  * that adopts this heap finds, at any instant, each block in one list at
@@ -143,7 +159,7 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * bsize);
   atomic_signal_fence(memory_order_release);
   page->free = head;
-  if (prof && _ox_prof_sampling()) _ox_prof_grant(page, n);
+  if (prof) prof_grant(page, n);
 }
 
 /* Make `free` non-empty if the page has any block to give. */
@@ -166,7 +182,7 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       page->free = local;
     }
     page->free_zero = 0;
-    if (prof && page->free && _ox_prof_sampling()) _ox_prof_grant(page, n);
+    if (prof && page->free) prof_grant(page, n);
   }
   if (!page->free) page_extend(heap, page, prof);
   return page->free != NULL;

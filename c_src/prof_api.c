@@ -72,6 +72,7 @@ static const char *expand_path(const char *in, char *out, size_t cap) {
 static void on_signal(int sig) {
   (void)sig;
   atomic_store_explicit(&dump_requested, 1, memory_order_relaxed);
+  _ox_prof_kick(); /* the next refill of any thread polls (_ox_prof_grant) */
 }
 
 /* "<OXALLOC_PROF_DUMP>.<n>", or "oxalloc.<pid>.<n>.pb.gz" without it. */

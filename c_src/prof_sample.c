@@ -27,11 +27,13 @@ bool _ox_prof_ever;
 _Atomic size_t _ox_prof_nlive;
 
 static _Atomic long rate = 512 * 1024;
-static _Atomic uint32_t rate_epoch = 1; /* new rate: threads draw a new interval */
+/* A new rate, or a dump asked for by a signal: every thread's next refill
+ * comes here (its epoch no longer matches) and draws a new interval. */
+_Atomic uint32_t _ox_prof_epoch = 1;
 
 /* Bytes the thread may still allocate before its next sampling point. */
-static __thread int64_t tl_countdown __attribute__((tls_model("initial-exec")));
-static __thread uint32_t tl_epoch __attribute__((tls_model("initial-exec")));
+__thread int64_t _ox_prof_countdown __attribute__((tls_model("initial-exec")));
+__thread uint32_t _ox_prof_tl_epoch __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
 static __thread void *tl_last __attribute__((tls_model("initial-exec")));
 
@@ -39,8 +41,10 @@ long _ox_prof_rate(void) { return atomic_load_explicit(&rate, memory_order_relax
 
 void _ox_prof_set_rate(long bytes) {
   atomic_store_explicit(&rate, bytes > 0 ? bytes : 1, memory_order_relaxed);
-  atomic_fetch_add_explicit(&rate_epoch, 1, memory_order_relaxed);
+  _ox_prof_kick();
 }
+
+void _ox_prof_kick(void) { atomic_fetch_add_explicit(&_ox_prof_epoch, 1, memory_order_relaxed); }
 
 /* ---- random intervals (no libm) ------------------------------------------ */
 
@@ -81,21 +85,21 @@ static int64_t next_interval(void) {
 
 /* The thread's countdown, drawn anew when the rate changed. */
 static int64_t countdown(void) {
-  uint32_t epoch = atomic_load_explicit(&rate_epoch, memory_order_relaxed);
-  if (OX_UNLIKELY(tl_epoch != epoch)) {
-    tl_epoch = epoch;
-    tl_countdown = next_interval();
+  uint32_t epoch = atomic_load_explicit(&_ox_prof_epoch, memory_order_relaxed);
+  if (OX_UNLIKELY(_ox_prof_tl_epoch != epoch)) {
+    _ox_prof_tl_epoch = epoch;
+    _ox_prof_countdown = next_interval();
   }
-  return tl_countdown;
+  return _ox_prof_countdown;
 }
 
 /* Charge `bytes` to the thread's countdown: true when a sampling point
  * falls in them (one sample per block, however many points). */
 static bool charge(size_t bytes) {
-  tl_countdown = countdown() - (int64_t)bytes;
-  if (tl_countdown > 0) return false;
-  do tl_countdown += next_interval();
-  while (tl_countdown <= 0);
+  _ox_prof_countdown = countdown() - (int64_t)bytes;
+  if (_ox_prof_countdown > 0) return false;
+  do _ox_prof_countdown += next_interval();
+  while (_ox_prof_countdown <= 0);
   return true;
 }
 
@@ -193,7 +197,7 @@ void _ox_prof_grant(ox_page_t *page, uint32_t n) {
     page->prof_held_count = n + 1;
     break;
   }
-  tl_countdown = cd;
+  _ox_prof_countdown = cd;
 }
 
 /* The size recorded is the block's (as jemalloc's profiles do); the

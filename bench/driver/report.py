@@ -2,9 +2,11 @@
 latest.md, latest.csv, latest-time.png and latest-rss.png.
 
 Per workload x row (an allocator, or an extra row such as
-oxalloc+background): median wall time and its min-max spread, median CPU
-time, median peak RSS and its spread, the ratios to oxalloc, workload
-metrics, and FAILED with the reason for any run that failed.  Ratios of
+oxalloc+background or oxalloc+prof): median wall time and its min-max
+spread, median CPU time, median peak RSS and its spread, the ratios to
+oxalloc, workload metrics, and FAILED with the reason for any run that
+failed; the heap profiler's cost (oxalloc+prof ÷ oxalloc, geometric
+mean).  Ratios of
 time are shown only for runs long enough to measure (MIN_MEASURABLE_S).
 The statements of where each peer wins are generated from the same data.
 
@@ -25,7 +27,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from measure import Run  # noqa: E402
-from workloads import (ALLOCATORS, ALL_WORKLOADS, REAL_WHAT, REAL_WORKLOADS,  # noqa: E402
+from workloads import (ALLOCATORS, ALL_WORKLOADS, PROF_ROW, REAL_WHAT, REAL_WORKLOADS,  # noqa: E402
                        THREAD_COUNT, language, rows)
 
 TWO_CORES = ("The machine has 2 cores: thread counts above 2 measure contention "
@@ -274,6 +276,22 @@ def micro_summary(cells, workloads):
             cols.append(f"{b} / {l} / {s}")
         lines.append(f"| {peer} | " + " | ".join(cols) + " |")
     return lines
+
+
+def prof_cost(cells, workloads):
+    """The heap profiler's cost, one line: geometric mean over the workloads
+    of the oxalloc+prof row's median wall time ÷ oxalloc's (where both are
+    measurable), the workloads counted, the lowest and highest ratio."""
+    name = PROF_ROW[0]
+    what = f"heap profiler on (`{name}`: `OXALLOC_PROF=1`, default rate) ÷ oxalloc, wall time"
+    ratios = [(cells[(w, name)].ratio, w) for w in workloads
+              if (w, name) in cells and cells[(w, name)].ratio]
+    if not ratios:
+        return [f"- {what}: – (no pair of measurable successful runs)"]
+    g = geomean([r for r, _ in ratios])
+    (lo, lo_w), (hi, hi_w) = min(ratios), max(ratios)
+    return [f"- {what}, geometric mean over {len(ratios)} workloads: **×{g:.3f}** "
+            f"({100 * (g - 1):+.1f} %); lowest ×{lo:.2f} ({lo_w}), highest ×{hi:.2f} ({hi_w})"]
 
 
 def workload_table(cells, workloads, cell_fn, unit):
@@ -596,6 +614,11 @@ def markdown(ctx, cells, workloads, launches, cg):
     out += pairwise_table(cells, workloads, "wall")
     out += ["", "Peak RSS:", ""]
     out += pairwise_table(cells, workloads, "rss")
+    out += ["", "## Heap profiler cost", "",
+            f"Every workload also runs oxalloc with `OXALLOC_PROF=1` (row `{PROF_ROW[0]}`, "
+            "sampling every 512 KiB on average: docs/profiling.md); its ratio to oxalloc per "
+            "workload is in the details below.", ""]
+    out += prof_cost(cells, workloads)
     out += ["", "## Fast-path cost (callgrind)", "",
             "Instructions per alloc+free pair of one size, alignment 8, through the API a Rust "
             "user's `GlobalAlloc` calls: (Ir(2N) − Ir(N)) / N with N = 20000 (2000 for 1 MiB), "
@@ -626,7 +649,8 @@ def summary_markdown(ctx, cells, workloads):
     out = [f"Results of {stamp_line(ctx)}; full report in "
            f"[bench/results/latest.md](bench/results/latest.md). {TWO_CORES}", ""]
     out += headline_table(cells, workloads)
-    out += [""] + micro_summary(cells, workloads) + [""] + win_statements(cells, workloads)
+    out += [""] + micro_summary(cells, workloads) + [""] + prof_cost(cells, workloads)
+    out += [""] + win_statements(cells, workloads)
     out += ["", "![wall time relative to oxalloc](bench/results/latest-time.png)",
             "![peak RSS relative to oxalloc](bench/results/latest-rss.png)"]
     return "\n".join(out) + "\n"

@@ -129,6 +129,7 @@ def main():
               f"{args.out}/latest.md). No ratios, no geometric means: these are not results.")
     else:
         print("\n".join(report.micro_summary(cells, shown)))
+        print("\n".join(report.prof_cost(cells, shown)))
         print()
         print("\n".join(report.win_statements(cells, shown)))
     progress(f"wrote {args.out}/latest.md, latest.csv, runs.csv"

@@ -13,6 +13,11 @@ ALLOCATORS = ["oxalloc", "glibc", "jemalloc", "mimalloc", "tcmalloc"]
 EXTRA_ROWS = {
     "idle-memory": [("oxalloc+background", "oxalloc", {"OXALLOC_BACKGROUND": "1"})],
 }
+# Every workload also runs oxalloc with its heap profiler on at the default
+# rate (docs/profiling.md): the report gives its cost as the geometric mean
+# of oxalloc+prof / oxalloc.  An oxalloc without a profiler ignores the
+# option, and the row then shows plain oxalloc's figures.
+PROF_ROW = ("oxalloc+prof", "oxalloc", {"OXALLOC_PROF": "1"})
 
 # Debian's shared libraries, reached by LD_PRELOAD for the C workloads.
 DEBIAN_LIBS = {
@@ -70,10 +75,15 @@ def language(workload):
     return "C" if workload in C_WORKLOADS else "Rust"
 
 
+def extra_rows(workload):
+    """(row name, allocator, environment) of the workload's extra rows."""
+    return EXTRA_ROWS.get(workload, []) + [PROF_ROW]
+
+
 def rows(workload):
     """(row name, allocator) of every run of the workload: the five
     allocators, then its extra rows."""
-    return [(a, a) for a in ALLOCATORS] + [(name, a) for name, a, _ in EXTRA_ROWS.get(workload, [])]
+    return [(a, a) for a in ALLOCATORS] + [(name, a) for name, a, _ in extra_rows(workload)]
 
 
 class Launch:
@@ -103,7 +113,7 @@ def launch(workload, row, build_dir, oxalloc_so, scale):
     build_dir = os.path.abspath(build_dir)  # real programs change directory
     oxalloc_so = os.path.abspath(oxalloc_so)
     env = {}
-    for name, _, extra in EXTRA_ROWS.get(workload, []):
+    for name, _, extra in extra_rows(workload):
         if name == row:
             env.update(extra)
     lang = language(workload)

@@ -200,6 +200,46 @@ def charts_and_report_files_are_written():
 
 
 @test
+def prof_row_cost_is_the_geomean_of_measurable_ratios():
+    # oxalloc+prof ÷ oxalloc: ×1.02 on churn, ×1.08 on aligned; fifo-lifo-64's
+    # runs are too short to time and count in no mean.
+    spec = {"churn": {"oxalloc": [(0.50, 1000), (0.50, 1000)]},
+            "aligned": {"oxalloc": [(1.00, 1000), (1.00, 1000)]},
+            "fifo-lifo-64": {"oxalloc": [(0.005, 1000), (0.005, 1000)]}}
+    runs = matrix(spec)
+    for w, t in (("churn", 0.51), ("aligned", 1.08), ("fifo-lifo-64", 0.02)):
+        runs[(w, "oxalloc+prof")] = [run(t, 1100) for _ in range(2)]
+    assert ("oxalloc+prof", "oxalloc") in report.rows("churn")
+    cells = cells_of(runs, list(spec))
+    want = (1.02 * 1.08) ** 0.5
+    line = report.prof_cost(cells, list(spec))
+    assert len(line) == 1 and f"**×{want:.3f}**" in line[0] and "over 2 workloads" in line[0], line
+    assert f"({100 * (want - 1):+.1f} %)" in line[0], line
+    assert "lowest ×1.02 (churn), highest ×1.08 (aligned)" in line[0], line
+    with tempfile.TemporaryDirectory() as d:
+        report.generate(d, runs, ctx(workloads=list(spec)))
+        md = open(os.path.join(d, "latest.md")).read()
+        assert line[0] in md.split("## Heap profiler cost")[1], md
+        assert line[0] in open(os.path.join(d, "summary.md")).read()
+        report.generate(d, runs, ctx(smoke=True, workloads=list(spec)))
+        assert "geometric mean over" not in open(os.path.join(d, "latest.md")).read()
+    # Without measurable pairs: said, not a made-up figure.
+    none = report.prof_cost(cells_of(runs, ["fifo-lifo-64"]), ["fifo-lifo-64"])
+    assert "no pair of measurable" in none[0], none
+
+
+@test
+def prof_row_runs_oxalloc_with_profiling_on():
+    import workloads
+    for w in ("churn", "rust-threads-2", "python3"):
+        l = workloads.launch(w, "oxalloc+prof", "build/bench", "build/liboxalloc.so", 1.0)
+        base = workloads.launch(w, "oxalloc", "build/bench", "build/liboxalloc.so", 1.0)
+        assert l.env_extra.get("OXALLOC_PROF") == "1" and l.expect == "oxalloc", (w, l.env_extra)
+        assert l.argv == base.argv, (l.argv, base.argv)
+        assert {k: v for k, v in l.env_extra.items() if k != "OXALLOC_PROF"} == base.env_extra
+
+
+@test
 def runs_csv_round_trip():
     runs = matrix({"churn": {"oxalloc": [(0.5, 1000), (0.6, 1100)], "glibc": [(0.9, 1000), (1.0, 900)]}})
     with tempfile.TemporaryDirectory() as d:
