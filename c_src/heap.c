@@ -217,6 +217,7 @@ void _ox_heap_clear(ox_heap_t *heap) {
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) {
     heap->direct[c] = &_ox_empty_page;
     heap->queue[c].first = heap->queue[c].last = NULL;
+    heap->prof_page[c] = NULL;
     atomic_store_explicit(&heap->live[c], 0, memory_order_relaxed);
   }
   heap->full.first = heap->full.last = NULL;

@@ -228,7 +228,7 @@ OX_INLINE bool _ox_prof_sampling(void) {
 extern _Atomic size_t _ox_prof_nlive;             /* live sampled blocks (any page or huge) */
 void _ox_prof_init(void);                         /* at process init: OXALLOC_PROF* options */
 void _ox_prof_grant(ox_page_t *page, uint32_t n); /* page->free: a fresh run of n blocks */
-void _ox_prof_take(ox_page_t *page, void *p);     /* a sampled pop */
+void _ox_prof_take(ox_page_t *page, void *p);     /* a sampled block, from a prof_page */
 void _ox_prof_page_free(ox_page_t *page, const void *p); /* owner frees in a sampled page */
 void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
 void _ox_prof_huge_free(const void *p);

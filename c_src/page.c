@@ -111,10 +111,11 @@ static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_
  * and serves the sampled blocks (prof_sample.c). */
 
 /* page->free was just refilled with `n` blocks not charged for profiling
- * yet.  A run that stays short of the thread's next sampling point costs
- * a subtraction here; one that reaches it (or a new rate, or a dump asked
- * for by a signal) goes to _ox_prof_grant, which cuts it at the sampled
- * block. */
+ * yet (the slow path's own allocation and the fast path's next ones).  A
+ * run that stays short of the thread's next sampling point costs a
+ * subtraction here; one that reaches it (or a new rate, or a dump asked
+ * for by a signal) goes to _ox_prof_grant, which cuts it before the
+ * sampled allocation. */
 OX_INLINE void prof_grant(ox_page_t *page, uint32_t n) {
   if (!_ox_prof_sampling()) return;
   int64_t bytes = (int64_t)n * page->block_size;
@@ -165,12 +166,14 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
 /* Make `free` non-empty if the page has any block to give. */
 OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (!page->free) {
-    uint32_t n; /* blocks in the new list not charged for profiling yet */
+    uint32_t n; /* blocks in the new list (none charged for profiling) */
     if (prof && page->prof_held != NULL) {
-      /* What profiling held back: its first block is a sampled one. */
+      /* What profiling held back when it cut the last run: this
+       * allocation is the sampled one (from the class's prof_page), the
+       * blocks all go to the fast path. */
       page->free = page->prof_held;
       page->prof_held = NULL;
-      n = page->prof_held_count - 1;
+      n = page->prof_held_count;
       page->prof_take_sampled = 1;
     } else {
       /* Every block carved and not in use is in local_free now. */
@@ -182,10 +185,13 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       page->free = local;
     }
     page->free_zero = 0;
-    if (prof && page->free) prof_grant(page, n);
+    if (prof && page->free) {
+      prof_grant(page, n);
+      return true; /* a block for the slow path, or a sampled allocation */
+    }
   }
   if (!page->free) page_extend(heap, page, prof);
-  return page->free != NULL;
+  return page->free != NULL || (prof && page->prof_take_sampled);
 }
 
 static void *page_pop(ox_page_t *page) {
@@ -313,11 +319,67 @@ OX_INLINE void heap_maintenance(ox_heap_t *heap) {
   purge_if_due(heap, _ox_os_now_ms());
 }
 
-/* The slow path's pop from a page it just refilled: the block may be the
- * one profiling chose (see _ox_prof_grant). */
-OX_INLINE void *page_take(ox_page_t *page, bool prof) {
+/* ---- sampled blocks (heap profiling) ---------------------------------------
+ * A sampled block comes from a page of its class that holds sampled blocks
+ * only, heap->prof_page[cls], kept on the full list with free_trigger at
+ * INT32_MAX: a free of one of them reaches _ox_page_after_free, and a free
+ * of any other block of the program stays on the fast path (its page's
+ * trigger is not raised by profiling). */
+
+static void page_forget_unused(ox_heap_t *heap, ox_page_t *page);
+
+static ox_page_t *prof_page_new(ox_heap_t *heap, unsigned cls) {
+  _ox_heap_enter(heap);
+  ox_page_t *page = _ox_segment_page_alloc(heap, cls);
+  if (page) {
+    page->prof_only = 1;
+    page->prof_live = 1; /* never 0: its frees all come to the slow path */
+    page->in_full = 1;
+    page->free_trigger = INT32_MAX;
+    queue_push_back(&heap->full, page);
+    heap->prof_page[cls] = page;
+    page_extend(heap, page, false);
+  }
+  _ox_heap_leave(heap);
+  return page;
+}
+
+static void prof_page_release(ox_heap_t *heap, ox_page_t *page) {
+  if (heap->prof_page[page->class_idx] == page) heap->prof_page[page->class_idx] = NULL;
+  queue_unlink(&heap->full, page);
+  page_forget_unused(heap, page);
+  _ox_segment_page_free(heap, page);
+}
+
+/* A free of a page of sampled blocks: it stays on the full list; empty, it
+ * goes back to its segment, unless it is its class's current one in a
+ * live thread's heap (not for a large page: a whole segment). */
+static void prof_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  _ox_heap_enter(heap);
+  page_sync_live(heap, page);
+  if (page->used == 0 && (heap->prof_page[page->class_idx] != page ||
+                          page->block_size > OX_MEDIUM_MAX || _ox_heap_unowned(heap)))
+    prof_page_release(heap, page);
+  _ox_heap_leave(heap);
+}
+
+/* A sampled block of class `cls`, recorded; NULL without memory. */
+static OX_NOINLINE void *alloc_sampled(ox_heap_t *heap, unsigned cls) {
+  ox_page_t *page = heap->prof_page[cls];
+  if (page && !page->free && page->local_free) { /* its freed blocks, as page_refill */
+    OX_OWNER_ADD(heap->granted_bytes, (uint64_t)(page->capacity - page->used) * page->block_size);
+    ox_block_t *local = page->local_free;
+    page->local_free = NULL;
+    atomic_signal_fence(memory_order_release);
+    page->free = local;
+    page->free_zero = 0;
+  }
+  if (page && !page->free) page_extend(heap, page, false);
+  if (!page || !page->free) page = prof_page_new(heap, cls);
+  if (!page) return NULL;
   void *block = page_pop(page);
-  if (prof && page->prof_take_sampled) _ox_prof_take(page, block);
+  page_sync_live(heap, page);
+  _ox_prof_take(page, block);
   return block;
 }
 
@@ -343,7 +405,13 @@ OX_INLINE void *alloc_slow(ox_heap_t *heap, unsigned cls, bool prof) {
     page = find_page(heap, cls, prof);
     if (!page) goto out_of_memory;
   }
-  void *block = page_take(page, prof);
+  if (prof && OX_UNLIKELY(page->prof_take_sampled)) {
+    page->prof_take_sampled = 0;
+    void *sampled = alloc_sampled(heap, cls);
+    if (sampled) return sampled;
+    if (!page->free) goto out_of_memory;
+  }
+  void *block = page_pop(page);
   page_sync_live(heap, page);
   return block;
 out_of_memory:
@@ -429,8 +497,15 @@ static void page_release(ox_heap_t *heap, ox_page_t *page) {
  * page_retire (a freed page must leave nothing counted). */
 OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
   /* A page with live sampled blocks sends every free here; the block
-   * just freed heads local_free. */
-  if (page->prof_live) _ox_prof_page_free(page, page->local_free);
+   * just freed heads local_free.  A page of sampled blocks counts one
+   * more (prof_page_new), so this one test also finds it. */
+  if (page->prof_live) {
+    _ox_prof_page_free(page, page->local_free);
+    if (page->prof_only) {
+      prof_page_after_free(heap, page);
+      return;
+    }
+  }
   _ox_heap_enter(heap);
   page_sync_live(heap, page);
   if (page->in_full) page_unfull(heap, page);
@@ -475,6 +550,8 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
       page = next;
     }
     queue_sync_direct(heap, cls);
+    if (_ox_prof_ever && heap->prof_page[cls] && heap->prof_page[cls]->used == 0)
+      prof_page_release(heap, heap->prof_page[cls]);
   }
   /* A heap without a thread purges everything at once. */
   _ox_segment_purge(heap, _ox_os_now_ms(), _ox_heap_unowned(heap));

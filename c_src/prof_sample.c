@@ -12,11 +12,14 @@
  * runs dry exactly at that block, and the slow path that serves it
  * records the sample.  Huge blocks are charged on their own slow path.
  *
- * A page holding live samples has its free_trigger raised, so the owner's
- * frees on it reach _ox_page_after_free, which drops a sampled block from
- * the table: the free fast path pays nothing for profiling, pages without
- * samples pay nothing either.  Frees from other threads reach the owner
- * the usual way (reuse lists are off once profiling has run).
+ * Sampled blocks come from pages of their own (page.c, heap->prof_page),
+ * whose free_trigger sends every free of them to _ox_page_after_free,
+ * which drops the block from the table: the free fast path pays nothing
+ * for profiling, and the frees of blocks that were not sampled stay on it.
+ * (A sampled block that realloc moves keeps its sample in its new place,
+ * a page of the class queues that then sends all its frees there while
+ * it holds it.)  Frees from other threads reach the owner the usual way
+ * (reuse lists are off once profiling has run).
  */
 #include "block_link.h"
 #include "internal.h"
@@ -157,44 +160,45 @@ static void page_mark(ox_page_t *page) {
   page->free_trigger = INT32_MAX; /* its frees come to the slow path */
 }
 
-/* page->free was just (re)filled for the fast path with `n` blocks not
- * charged yet (after the head, if the head is the sampled block held back
- * earlier).  Charge them as one run; if a sampling point falls in it, cut
- * the list just before the block it falls in: the fast path gets the
- * blocks before it, the rest waits in prof_held (whose first block is the
- * sampled one, already charged).  Only the blocks up to the cut are
- * walked.  The head is the slow path's own block: if it is the sampled
- * one it is marked instead. */
+/* page->free was just (re)filled with `n` blocks not charged yet, and the
+ * run reaches the thread's next sampling point (page.c charges shorter
+ * runs inline).  The slow path takes the head now, unless
+ * prof_take_sampled says that its allocation is a sampled one; the fast
+ * path takes the rest.  A sampled allocation never takes a block of the
+ * run: it comes from the class's page of sampled blocks (page.c).  So
+ * when the point falls in the slow path's own allocation, the page is
+ * marked prof_take_sampled and the head goes to the fast path; when it
+ * falls in one of the fast path's, the run is cut before that block: the
+ * fast path runs dry there, and the rest waits in prof_held until the
+ * page's next refill, whose allocation is then the sampled one.  Only the
+ * blocks up to the cut are walked. */
 void _ox_prof_grant(ox_page_t *page, uint32_t n) {
   _ox_prof_poll_signal();
   int64_t bsize = page->block_size;
-  ox_block_t *prev = NULL, *b = page->free;
-  if (page->prof_take_sampled) { /* the head was charged when it was held back */
-    prev = b;
-    b = _ox_link_get(b);
-  }
   int64_t cd = countdown();
+  ox_block_t *prev = NULL, *b = page->free; /* b: the next block to charge */
   while (b && n > 0) {
-    int64_t k = (cd + bsize - 1) / bsize; /* the k-th block takes the point */
+    int64_t k = (cd + bsize - 1) / bsize; /* the k-th block from b takes the point */
     if (k > (int64_t)n) {
       cd -= (int64_t)n * bsize;
       break;
     }
     for (int64_t i = 1; i < k && b; i++) prev = b, b = _ox_link_get(b);
     if (!b) break;
-    n -= (uint32_t)k;
+    n -= (uint32_t)(k - 1);
     cd -= k * bsize;
     do cd += next_interval();
     while (cd <= 0);
-    if (!prev) { /* the head: the slow path takes it now */
+    if (!prev && !page->prof_take_sampled) { /* the slow path's allocation */
       page->prof_take_sampled = 1;
-      prev = b;
-      b = _ox_link_get(b);
       continue;
     }
-    _ox_link_set(prev, NULL);
+    if (prev)
+      _ox_link_set(prev, NULL);
+    else
+      page->free = NULL; /* the slow path's allocation was a sampled one too */
     page->prof_held = b;
-    page->prof_held_count = n + 1;
+    page->prof_held_count = n;
     break;
   }
   _ox_prof_countdown = cd;
@@ -203,7 +207,6 @@ void _ox_prof_grant(ox_page_t *page, uint32_t n) {
 /* The size recorded is the block's (as jemalloc's profiles do); the
  * generic path puts the request in its place (_ox_prof_layout). */
 void _ox_prof_take(ox_page_t *page, void *p) {
-  page->prof_take_sampled = 0;
   if (record(p, page->block_size, OX_MIN_ALIGN, page->block_size)) page_mark(page);
 }
 

@@ -109,14 +109,17 @@ typedef struct ox_page_s {
   uint8_t free_zero;     /* `free` holds never-used blocks of such a page: zero but
                             for the words the free list wrote (zeroed allocation) */
   uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class) */
-  /* Heap profiling (prof_sample.c).  A refill hands the fast path blocks
-   * only up to the next sampled one; the rest waits in prof_held, whose
-   * first block is that sampled one.  While prof_live > 0 the page's
-   * free_trigger sends every free to the slow path, which looks for it. */
+  /* Heap profiling (prof_sample.c, page.c).  A refill hands the fast path
+   * blocks only up to the allocation where the next sampling point falls;
+   * the rest waits in prof_held, and that allocation comes from the
+   * class's prof_page instead.  While prof_live > 0 (a prof_page, or a
+   * page that realloc moved a sampled block into) free_trigger sends every
+   * free of the page to the slow path, which looks for it. */
   ox_block_t *prof_held;
   uint32_t prof_held_count;  /* blocks in prof_held */
   uint16_t prof_live;        /* live sampled blocks of the page */
-  uint8_t prof_take_sampled; /* the slow path's next pop is a sampled block */
+  uint8_t prof_take_sampled; /* the slow path's next allocation is a sampled one */
+  uint8_t prof_only;         /* holds sampled blocks only (heap->prof_page) */
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
@@ -227,6 +230,9 @@ struct ox_heap_s {
    * allocations (reuse.h): one page-shaped list per class, which
    * direct[c] points at while it holds blocks. */
   ox_page_t reuse[OX_REUSE_CLASSES];
+  /* Heap profiling: per class, the page that sampled blocks come from
+   * (page.c); on the full list, every free of it goes to the slow path. */
+  ox_page_t *prof_page[OX_CLASS_COUNT];
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;

@@ -162,5 +162,12 @@ grep -E '^(PASS|FAIL)' "$OUT/unwind.txt"
 pass=$((pass + $(grep -c '^PASS' "$OUT/unwind.txt")))
 fail=$((fail + $(grep -c '^FAIL' "$OUT/unwind.txt")))
 
+# 16. Only the frees of sampled blocks leave the fast path (pages.c,
+# linked with liboxalloc.a).
+run "$OUT/pages" >"$OUT/pages.txt" 2>&1 || echo "FAIL pages: exit $?" >>"$OUT/pages.txt"
+grep -E '^(PASS|FAIL)' "$OUT/pages.txt"
+pass=$((pass + $(grep -c '^PASS' "$OUT/pages.txt")))
+fail=$((fail + $(grep -c '^FAIL' "$OUT/pages.txt")))
+
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
