@@ -49,8 +49,8 @@ OX_PUBLIC void *ox_aligned_alloc(size_t alignment, size_t size) {
  * segment header that another thread may be unmapping. */
 OX_PUBLIC size_t ox_usable_size(const void *ptr) {
   size_t usable = _ox_addr_map_usable(ptr);
-#if OX_CHECKED /* the size asked for, from the block's trailer */
-  if (usable) usable = _ox_usable_size_in(_ox_segment_lookup(ptr), ptr);
+#if OX_CHECKED /* the size asked for, from the block's trailer (no fault either) */
+  if (usable) usable = _ox_checked_usable_any(ptr, usable);
 #endif
   return usable;
 }

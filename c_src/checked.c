@@ -14,6 +14,7 @@
 #include "internal.h"
 
 #if OX_CHECKED
+#include <stddef.h>
 #include <string.h>
 
 /* Under valgrind, blocks are reported as heap blocks (memcheck then finds
@@ -246,6 +247,32 @@ static size_t checked_usable(ox_segment_t *seg, const void *p) {
   return real_size(&b, &align);
 }
 
+/* ox_usable_size of any pointer: the address map said a block of `block`
+ * bytes starts at `p`, but another thread may be freeing and unmapping it
+ * right now, so the header and the trailer are read with copies that
+ * cannot fault, and validated: 0 when the memory is gone or the block is
+ * free.  Where the OS refuses such copies the answer is the room before
+ * the trailer (never less than the size asked for). */
+static size_t usable_any(const void *p, size_t block) {
+  uintptr_t base = ((uintptr_t)p - 1) & ~(uintptr_t)OX_SEGMENT_MASK; /* as the look-up */
+  ox_segment_t head;
+  int got = _ox_os_read_nofault(&head, (const void *)base, offsetof(ox_segment_t, pages));
+  if (got < 0) return block > OX_CHECK_TRAILER ? block - OX_CHECK_TRAILER : block;
+  if (got == 0) return 0;
+  if (head.kind == OX_KIND_HUGE) {
+    bool live = head.checked_size != 0 && head.checked_size - 1 <= block &&
+                (uintptr_t)p - base == head.huge_offset;
+    return live ? head.checked_size - 1 : 0;
+  }
+  trailer_t t;
+  if (block < OX_CHECK_TRAILER ||
+      _ox_os_read_nofault(&t, (const uint8_t *)p + block - OX_CHECK_TRAILER, sizeof t) != 1)
+    return 0;
+  bool live =
+      t.state == STATE_LIVE && t.canary == TRAILER_CANARY && t.size <= block - OX_CHECK_TRAILER;
+  return live ? t.size : 0;
+}
+
 /* Realloc to a size that fits: the block stays, its size record shrinks
  * and the canary grows to fill the difference.  The layout recorded is
  * the realloc's (ox_realloc's is 16-aligned, whatever the block was). */
@@ -340,6 +367,13 @@ void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t alig
 size_t _ox_checked_usable(ox_segment_t *seg, const void *p) {
   VG_QUIET_BEGIN();
   size_t n = checked_usable(seg, p);
+  VG_QUIET_END();
+  return n;
+}
+
+size_t _ox_checked_usable_any(const void *p, size_t block) {
+  VG_QUIET_BEGIN();
+  size_t n = usable_any(p, block);
   VG_QUIET_END();
   return n;
 }

@@ -67,6 +67,9 @@ void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping; reads
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 uint64_t _ox_os_now_ms(void);
+/* Copy n bytes of this process's memory without faulting: 1 copied, 0 not
+ * (part of it is not mapped now), -1 the OS refuses such copies. */
+int _ox_os_read_nofault(void *dst, const void *src, size_t n);
 void _ox_os_write_stderr(const char *s, size_t n);
 _Noreturn void _ox_os_abort(void);
 const char *_ox_os_getenv(const char *name);
@@ -311,6 +314,9 @@ void _ox_check_live(ox_segment_t *seg, const void *p);
 void _ox_check_free(ox_segment_t *seg, const void *p);
 void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, size_t align);
 size_t _ox_checked_usable(ox_segment_t *seg, const void *p);
+/* ox_usable_size of any pointer at which the address map has a block of
+ * `block` bytes: the size asked for, read without faulting; 0 if freed. */
+size_t _ox_checked_usable_any(const void *p, size_t block);
 void _ox_checked_shrink(ox_segment_t *seg, void *p, size_t new_size, size_t align);
 void _ox_checked_quiet(bool quiet);
 /* `n` bytes at `p` are the allocator's own metadata from now on (a huge

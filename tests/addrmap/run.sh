@@ -17,6 +17,12 @@ command -v taskset >/dev/null && taskset -c 0 true 2>/dev/null && pin=(taskset -
 run owns-usable-dangling 100 env OXALLOC_HUGE_CACHE_MB=0 OXALLOC_SEGMENT_CACHE=0 \
   "${pin[@]}" "$dir/dangling" 40
 
+# The checked build's ox_usable_size answers the size asked for, read from
+# the block's trailer or the huge block's header: it must not fault (or
+# stop) either when that memory goes away under it.  10 s.
+run owns-usable-dangling-checked 70 env OXALLOC_HUGE_CACHE_MB=0 OXALLOC_SEGMENT_CACHE=0 \
+  "${pin[@]}" "$dir/dangling-checked" 10
+
 # (b) pointers at and beyond the map's 48 bits.
 run high-pointers-refused 60 env OXALLOC_VERBOSE=1 "$dir/high"
 run map-covers-48-bits 30 "$dir/map48"
