@@ -38,7 +38,9 @@ typedef struct {
   _Atomic uint32_t span_kind[LEAF_SIZE];
   /* Huge base: the live block's usable size and its offset from the base,
    * in units of 4 KiB (one word, so never seen half-written); 0: no live
-   * block. */
+   * block.  Once the mapping went back to the OS: its block's offset and
+   * HUGE_GONE, until oxalloc maps that chunk again, so that a second free
+   * of the block is still known for one. */
   _Atomic uint64_t huge[LEAF_SIZE];
   /* Class segment base: class + 1 of each page in use (0: free). */
   _Atomic uint8_t page_class[LEAF_SIZE][MAX_PAGES];
@@ -46,7 +48,9 @@ typedef struct {
 
 static _Atomic(leaf_t *) top[TOP_SIZE];
 
-#define HUGE_UNIT 12 /* huge offsets and sizes are multiples of 4 KiB */
+#define HUGE_UNIT   12                        /* huge offsets and sizes are multiples of 4 KiB */
+#define HUGE_OFFSET (((uint64_t)1 << 15) - 1) /* the offset's field, from bit 48 */
+#define HUGE_GONE   ((uint64_t)1 << 63)
 
 static const uint8_t kind_page_shift[OX_PAGED_KINDS] = {
     [OX_KIND_SMALL] = OX_SMALL_PAGE_SHIFT,
@@ -91,13 +95,18 @@ void _ox_addr_map_set(uintptr_t start, size_t size, ox_segment_t *seg) {
       uint32_t kind = atomic_load_explicit(&leaf->span_kind[i], memory_order_relaxed) >> KIND_SHIFT;
       atomic_store_explicit(&leaf->span_kind[i], (uint32_t)covered | kind << KIND_SHIFT,
                             memory_order_release);
+      if (atomic_load_explicit(&leaf->huge[i], memory_order_relaxed) & HUGE_GONE)
+        atomic_store_explicit(&leaf->huge[i], 0, memory_order_relaxed); /* reused */
       if (base == (uintptr_t)seg)
         atomic_fetch_or_explicit(&_ox_segment_bases[c / 64], bit, memory_order_release);
     } else {
       /* First the bit: no free finds the segment from here on. */
       atomic_fetch_and_explicit(&_ox_segment_bases[c / 64], ~bit, memory_order_release);
       atomic_store_explicit(&leaf->span_kind[i], 0, memory_order_release);
-      atomic_store_explicit(&leaf->huge[i], 0, memory_order_relaxed);
+      /* A huge base keeps where its block was (a class segment has 0). */
+      uint64_t word = atomic_load_explicit(&leaf->huge[i], memory_order_relaxed);
+      if (word) word = (word & (HUGE_OFFSET << 48)) | HUGE_GONE;
+      atomic_store_explicit(&leaf->huge[i], word, memory_order_relaxed);
     }
   }
 }
@@ -189,5 +198,15 @@ size_t _ox_addr_map_usable(const void *p) {
   if (kind - 1 < OX_PAGED_KINDS) return class_block_size(leaf, i, kind - 1, off);
   uint64_t word = atomic_load_explicit(&leaf->huge[i], memory_order_acquire);
   uint64_t usable = (word & (((uint64_t)1 << 48) - 1)) << HUGE_UNIT;
-  return usable && off == (word >> 48) << HUGE_UNIT ? (size_t)usable : 0;
+  return usable && off == ((word >> 48) & HUGE_OFFSET) << HUGE_UNIT ? (size_t)usable : 0;
+}
+
+bool _ox_addr_map_huge_gone(const void *p) {
+  uintptr_t q = (uintptr_t)p - 1, c = chunk_of(q);
+  if (c >= OX_MAP_CHUNKS) return false;
+  leaf_t *leaf = leaf_of(c);
+  if (!leaf) return false;
+  uint64_t word = atomic_load_explicit(&leaf->huge[c & (LEAF_SIZE - 1)], memory_order_acquire);
+  uintptr_t off = (uintptr_t)p - (c << OX_SEGMENT_SHIFT);
+  return (word & HUGE_GONE) && off == ((word >> 48) & HUGE_OFFSET) << HUGE_UNIT;
 }

@@ -141,6 +141,7 @@ typedef struct {
 /* Locate the block `p` must be the start of; stop on anything else. */
 static block_ref_t block_of(ox_segment_t *seg, const void *p, const char *op) {
   if (!seg || seg != _ox_segment_lookup(p)) {
+    if (_ox_addr_map_huge_gone(p)) die_at("double free of", p);
     line_t l = {.n = 0};
     put(&l, "oxalloc: ");
     put(&l, op);

@@ -22,6 +22,7 @@ OX_NOINLINE void _ox_free_generic(ox_segment_t *seg, void *p) {
 /* Never follow a foreign pointer: the release build ignores it (a leak
  * beats corrupting someone else's heap), the checked build stops. */
 OX_COLD void _ox_free_foreign(const void *p) {
+  if (_ox_addr_map_huge_gone(p)) _ox_double_free(p); /* its mapping is gone already */
 #if OX_CHECKED
   _ox_fatal("free of a pointer oxalloc never allocated:", p);
 #else

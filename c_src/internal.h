@@ -368,6 +368,9 @@ void _ox_addr_map_page(const ox_segment_t *seg, const ox_page_t *page, bool in_u
 void _ox_addr_map_huge(const ox_segment_t *seg); /* its block: offset, size, live */
 bool _ox_addr_map_owns(const void *p);
 size_t _ox_addr_map_usable(const void *p); /* 0 unless a block starts at p */
+/* A huge block started at `p` and its mapping went back to the OS (no
+ * oxalloc mapping has been made there since): a free of `p` is a second. */
+bool _ox_addr_map_huge_gone(const void *p);
 
 /* The segment of the block that starts at `p`, or NULL when oxalloc does
  * not manage `p`: NULL, beyond 48 bits, or no base in the 4 MiB before it.

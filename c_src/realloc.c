@@ -39,6 +39,7 @@ static __attribute__((unused)) void *huge_realloc(ox_segment_t *seg, void *p, si
 void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size, size_t align) {
   ox_segment_t *seg = _ox_segment_lookup(p);
   if (OX_UNLIKELY(seg == NULL)) {
+    if (_ox_addr_map_huge_gone(p)) _ox_double_free(p);
 #if OX_CHECKED
     _ox_fatal("realloc of a pointer oxalloc never allocated:", p);
 #else

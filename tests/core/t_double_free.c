@@ -142,6 +142,83 @@ static void twice_huge(void)
     fprintf(stderr, "not reported\n");
 }
 
+/* A huge block freed twice after its mapping went back to the OS
+ * (OXALLOC_HUGE_CACHE_MB=0, and a size the cache would not keep anyway):
+ * the second free finds no mapping there, only the address map's record
+ * of the block that was. */
+static void *huge_gone(size_t size, size_t align, ox_heap_t *heap)
+{
+    void *p = heap ? ox_heap_malloc(heap, size) : rust_alloc(size, align);
+    *shared_addr = (uintptr_t)p;
+    if (!p)
+        _exit(2);
+    memset(p, 1, 4096);
+    return p;
+}
+static void require_unmapped(void *p)
+{
+    if (ox_owns(p)) {
+        fprintf(stderr, "test set-up: %p still mapped after its free\n", p);
+        _exit(2);
+    }
+}
+#define HUGE_GONE_SIZE (64 * MiB)
+static void huge_gone_ox_free(void)
+{
+    void *p = huge_gone(HUGE_GONE_SIZE, 16, NULL);
+    ox_free(p);
+    require_unmapped(p);
+    ox_free(p);
+    fprintf(stderr, "not reported\n");
+}
+static void huge_gone_rust_dealloc(void)
+{
+    void *p = huge_gone(HUGE_GONE_SIZE, 8, NULL);
+    rust_dealloc(p, HUGE_GONE_SIZE, 8);
+    require_unmapped(p);
+    rust_dealloc(p, HUGE_GONE_SIZE, 8);
+    fprintf(stderr, "not reported\n");
+}
+static void huge_gone_aligned_sized(void)
+{
+    void *p = huge_gone(HUGE_GONE_SIZE, 8 * MiB, NULL);
+    ox_free_aligned_sized(p, 8 * MiB, HUGE_GONE_SIZE);
+    require_unmapped(p);
+    ox_free_aligned_sized(p, 8 * MiB, HUGE_GONE_SIZE);
+    fprintf(stderr, "not reported\n");
+}
+static void huge_gone_realloc(void)
+{
+    void *p = huge_gone(HUGE_GONE_SIZE, 8, NULL);
+    rust_dealloc(p, HUGE_GONE_SIZE, 8);
+    require_unmapped(p);
+    void *q = rust_realloc(p, HUGE_GONE_SIZE, 8, 2 * HUGE_GONE_SIZE);
+    fprintf(stderr, "not reported (realloc returned %p)\n", q);
+}
+static void huge_gone_heap_free(void)
+{
+    ox_heap_t *h = ox_heap_new();
+    void *p = huge_gone(HUGE_GONE_SIZE, 16, h);
+    ox_heap_free(p);
+    require_unmapped(p);
+    ox_heap_free(p);
+    fprintf(stderr, "not reported\n");
+}
+/* realloc moved the block: its old address was freed by it. */
+static void huge_gone_after_move(void)
+{
+    void *p = huge_gone(HUGE_GONE_SIZE, 8, NULL);
+    void *keep = rust_alloc(HUGE_GONE_SIZE, 8); /* often where p would grow */
+    void *q = rust_realloc(p, HUGE_GONE_SIZE, 8, 4 * HUGE_GONE_SIZE);
+    if (q == p || ox_owns(p)) { /* grew in place: nothing to test */
+        fprintf(stderr, "test set-up: realloc did not move %p\n", p);
+        _exit(2);
+    }
+    ox_free(p);
+    fprintf(stderr, "not reported\n");
+    (void)keep;
+}
+
 /* Frees made by a thread that does not own the block. */
 static int remote_how;
 static void *remote_thread(void *arg)
@@ -260,6 +337,22 @@ void test_double_free_remote_reported(void)
     expect_abort("freed by another thread, then by the owner", remote_then_owner, DOUBLE_FREE,
                  false);
     expect_abort("rust_dealloc twice into an exited thread's heap", twice_abandoned,
+                 DOUBLE_FREE, false);
+}
+
+void test_double_free_huge_unmapped_reported(void)
+{
+    setup();
+    expect_abort("ox_free twice, huge block unmapped", huge_gone_ox_free, DOUBLE_FREE, false);
+    expect_abort("rust_dealloc twice, huge block unmapped", huge_gone_rust_dealloc, DOUBLE_FREE,
+                 false);
+    expect_abort("ox_free_aligned_sized twice, huge block unmapped", huge_gone_aligned_sized,
+                 DOUBLE_FREE, false);
+    expect_abort("rust_realloc of a freed huge block, unmapped", huge_gone_realloc, DOUBLE_FREE,
+                 false);
+    expect_abort("ox_heap_free twice, huge block unmapped", huge_gone_heap_free, DOUBLE_FREE,
+                 false);
+    expect_abort("ox_free of a huge block's address realloc moved", huge_gone_after_move,
                  DOUBLE_FREE, false);
 }
 
