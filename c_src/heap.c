@@ -14,6 +14,7 @@
  * reset by the child (fork.c), and the child abandons, then collects, the
  * heaps of every other thread (they do not exist in it).
  */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 
@@ -34,9 +35,10 @@ static _Atomic(ox_heap_t *) all_heaps;
 /* ---- the thread-exit hook ------------------------------------------------
  * A pthread key whose destructor abandons the heap.  pthread_key_create
  * can fail (keys are finite): then the heap is registered per thread with
- * glibc's __cxa_thread_atexit_impl (C++ thread_local destructors), and
- * only if that is missing too does an exiting thread keep its heap (never
- * by writing into a key that is not ours). */
+ * glibc's __cxa_thread_atexit_impl (C++ thread_local destructors); never
+ * by writing into a key that is not ours.  A thread whose hook never runs
+ * (that too is missing, or it was set in the last destructor round) is
+ * found dead through its heap's `alive` mutex (below). */
 enum { KEY_NONE, KEY_CREATING, KEY_READY, KEY_FAILED };
 static pthread_key_t exit_key;
 static _Atomic int exit_key_state;
@@ -68,6 +70,58 @@ static void exit_hook_set(ox_heap_t *heap) {
     __cxa_thread_atexit_impl(heap_thread_exit, heap, &__dso_handle);
 }
 
+/* ---- an owner that died without its exit hook -----------------------------
+ * The hook can be missed: a thread whose first allocation comes in glibc's
+ * last TLS-destructor round sets the key when no round follows, and dies
+ * owning its heap.  So the owner also holds the heap's `alive` mutex, a
+ * robust one, for as long as it has the heap.  When a thread dies holding
+ * it, the kernel marks it (FUTEX_OWNER_DIED), and whoever tries it next
+ * learns that the heap is an orphan (EOWNERDEAD): a thread that needs a
+ * heap takes it, ox_collect gives it back.  Trying the mutex of a live
+ * owner is a load and a failed compare-and-swap, no system call. */
+static void alive_init(ox_heap_t *heap) {
+  pthread_mutexattr_t attr;
+  pthread_mutexattr_init(&attr);
+  pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  /* Refused where the OS keeps no robust list (qemu-user): a plain mutex
+   * then, which no orphan is ever found through. */
+  if (pthread_mutex_init(&heap->alive, &attr) != 0)
+    heap->alive = (pthread_mutex_t)PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutexattr_destroy(&attr);
+}
+
+/* The thread that makes the heap its own: a blocking lock, as another
+ * thread may be holding it for an instant (alive_orphaned). */
+static void alive_hold(ox_heap_t *heap) {
+  if (pthread_mutex_lock(&heap->alive) == EOWNERDEAD) pthread_mutex_consistent(&heap->alive);
+}
+
+/* Its owner lets go of the heap.  A mutex this thread cannot unlock (it
+ * was locked by another thread id: the parent of a fork without oxalloc's
+ * child handler) is made anew; nobody locks it meanwhile, as the heap is
+ * still ACTIVE and only orphans are claimed through it. */
+static void alive_drop(ox_heap_t *heap) {
+  if (pthread_mutex_unlock(&heap->alive) != 0) alive_init(heap);
+}
+
+/* True, with the mutex held by the caller, when the heap's owner died
+ * without its exit hook.  A heap that is not ACTIVE, or whose mutex is
+ * free (an owner taking it or letting it go), is not an orphan; nor is
+ * one its thread left half-changed (never seen in practice): that one
+ * stays as it is. */
+static bool alive_orphaned(ox_heap_t *heap) {
+  if (atomic_load_explicit(&heap->state, memory_order_acquire) != OX_HEAP_ACTIVE) return false;
+  int r = pthread_mutex_trylock(&heap->alive);
+  if (r != 0 && r != EOWNERDEAD) return false;
+  if (r == EOWNERDEAD) pthread_mutex_consistent(&heap->alive);
+  if (r == 0 || atomic_load(&heap->busy) != 0 ||
+      atomic_load_explicit(&heap->state, memory_order_acquire) != OX_HEAP_ACTIVE) {
+    pthread_mutex_unlock(&heap->alive);
+    return false;
+  }
+  return true;
+}
+
 /* ---- claiming heaps --------------------------------------------------------- */
 
 static bool heap_try_claim(ox_heap_t *heap, int new_state) {
@@ -97,6 +151,7 @@ static ox_heap_t *heap_create(int state) {
   _ox_reuse_init(heap);
   atomic_flag_clear(&heap->huge_lock);
   atomic_flag_clear(&heap->purge_lock);
+  alive_init(heap);
   atomic_store_explicit(&heap->state, state, memory_order_relaxed);
   ox_heap_t *head = atomic_load_explicit(&all_heaps, memory_order_relaxed);
   do {
@@ -134,11 +189,24 @@ static void heap_abandon(ox_heap_t *heap) {
   }
 }
 
+/* The heap of a thread that died without its exit hook, now the
+ * caller's (its mutex held), or NULL. */
+static ox_heap_t *heap_claim_orphan(void) {
+  for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all)
+    if (alive_orphaned(h)) return h;
+  return NULL;
+}
+
 ox_heap_t *_ox_heap_for_thread(void) {
   _ox_process_init();
   ox_heap_t *heap = heap_claim_any(OX_HEAP_ACTIVE);
-  if (!heap) heap = heap_create(OX_HEAP_ACTIVE);
-  if (!heap) return NULL;
+  if (heap) {
+    alive_hold(heap);
+  } else if (!(heap = heap_claim_orphan())) {
+    heap = heap_create(OX_HEAP_ACTIVE);
+    if (!heap) return NULL;
+    alive_hold(heap);
+  }
   set_owner(heap, thread_token());
   _ox_stat_add(OX_STAT_THREADS, 1);
   _ox_stats_thread_attach(heap);
@@ -155,6 +223,7 @@ static void heap_thread_exit(void *arg) {
   _ox_tl_heap = &_ox_empty_heap;
   set_owner(heap, NULL);
   heap_give_back(heap);
+  alive_drop(heap);
   heap_abandon(heap);
 }
 
@@ -188,6 +257,10 @@ void _ox_heaps_after_fork_child(void) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
     atomic_flag_clear(&h->huge_lock); /* their holders do not exist here */
     atomic_flag_clear(&h->purge_lock);
+    /* The child inherits no robust mutex (glibc empties its robust list):
+     * every `alive` starts free, and this thread holds its own again. */
+    alive_init(h);
+    if (atomic_load(&h->state) == OX_HEAP_ACTIVE && atomic_load(&h->owner) == me) alive_hold(h);
     if (atomic_load(&h->state) != OX_HEAP_ACTIVE || atomic_load(&h->owner) == me) continue;
     set_owner(h, NULL);
     if (atomic_load(&h->busy) != 0) continue; /* caught half-way: leave it */
@@ -355,6 +428,13 @@ void _ox_free_remote(ox_segment_t *seg, void *p) {
  * give back what it holds. */
 void _ox_heap_collect_abandoned_all(bool all) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
+    if (all && alive_orphaned(h)) { /* its thread died without its exit hook */
+      set_owner(h, NULL);
+      heap_give_back(h);
+      alive_drop(h);
+      heap_abandon(h);
+      continue;
+    }
     if (!all && atomic_load_explicit(&h->remote, memory_order_relaxed) == NULL) continue;
     if (!heap_try_claim(h, OX_HEAP_COLLECTING)) continue;
     heap_give_back(h);

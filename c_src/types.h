@@ -19,6 +19,7 @@
 #ifndef OX_TYPES_H
 #define OX_TYPES_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -202,6 +203,9 @@ struct ox_heap_s {
   /* The owning thread's token, or NULL.  Read by other threads, which only
    * compare it with their own token: relaxed is enough. */
   _Atomic(const void *) owner;
+  /* A robust mutex the owning thread holds while it lives: should the
+   * thread die without its exit hook, the kernel marks it (heap.c). */
+  pthread_mutex_t alive;
   ox_heap_t *next_all; /* list of every heap (push only) */
   _Atomic int state;
   /* Frees this heap's thread made into one other heap, pushed there in one
