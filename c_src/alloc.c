@@ -15,6 +15,11 @@
 
 #include "fast_path.h"
 
+/* Zeroed blocks from this size on are zeroed by giving their whole OS pages
+ * back rather than by memset (a reused block the program writes sparsely
+ * would otherwise become resident in full). */
+#define OX_ZERO_BY_PURGE (16 * OX_KiB)
+
 /* Zero a class block's first `size` bytes.  A block of `heap`'s own page
  * (not one kept from another heap, reuse.h) taken from a free list of
  * never-used blocks of a page whose memory was zero when it got its class
@@ -22,8 +27,16 @@
  * first 16 bytes. */
 static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
   ox_segment_t *seg = _ox_segment_of_class_block(p);
-  bool fresh = seg->heap == heap && _ox_segment_page_of(seg, p)->free_zero;
-  memset(p, 0, fresh && size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
+  ox_page_t *page = _ox_segment_page_of(seg, p);
+  bool own = seg->heap == heap;
+  if (own && page->free_zero)
+    memset(p, 0, size > 2 * sizeof(void *) ? 2 * sizeof(void *) : size);
+  else if (size < OX_ZERO_BY_PURGE)
+    memset(p, 0, size);
+  else if (own)
+    _ox_page_zero_block(page, p, size);
+  else
+    _ox_os_zero(p, size);
 }
 
 /* The OS refused a mapping of `size` bytes (an address-space limit,

@@ -534,7 +534,7 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   ox_segment_t *seg = NULL;
   if (align <= OX_SEGMENT_SIZE) { /* a cached base serves any such alignment */
     seg = huge_cache_take(map_size, offset, align);
-    if (seg && zero) memset((uint8_t *)seg + offset, 0, size);
+    if (seg && zero) _ox_os_zero((uint8_t *)seg + offset, size); /* no page made resident */
   }
   if (!seg) seg = huge_map(map_size, offset, align); /* fresh: already zero */
   if (!seg) {

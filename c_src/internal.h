@@ -64,6 +64,7 @@ bool _ox_os_unmap(void *p, size_t size);     /* read-write memory */
 void _ox_os_unreserve(void *p, size_t size); /* a PROT_NONE reservation */
 void _ox_os_advise_huge_pages(void *p, size_t size);
 void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping; reads as zero */
+void _ox_os_zero(void *p, size_t size);  /* zero, whole pages by giving them back */
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 bool _ox_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 uint64_t _ox_os_now_ms(void);
@@ -146,6 +147,7 @@ void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
 void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls); /* once profiling has run */
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
+void _ox_page_zero_block(ox_page_t *page, void *block, size_t size); /* calloc, reused memory */
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
 void _ox_heap_sync_live(ox_heap_t *heap); /* bring heap->live[] up to date (owner only) */
 

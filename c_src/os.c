@@ -171,6 +171,23 @@ void _ox_os_purge(void *p, size_t size) {
   _ox_stat_add(OX_STAT_RETURNED, (intptr_t)size);
 }
 
+/* Zero [p, p + size): the whole OS pages inside are given back (they read
+ * as zero and become resident again only where the program writes), the
+ * edges are cleared by hand.  For big zeroed blocks in reused memory, where
+ * memset would make resident every page the program may never touch. */
+void _ox_os_zero(void *p, size_t size) {
+  size_t page = _ox_os_page_size();
+  uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+  uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+  if (end <= start) {
+    memset(p, 0, size);
+    return;
+  }
+  memset(p, 0, start - (uintptr_t)p);
+  _ox_os_purge((void *)start, end - start);
+  memset((void *)end, 0, (uintptr_t)p + size - end);
+}
+
 void _ox_os_advise_huge_pages(void *p, size_t size) {
   if (!_ox_option(OX_OPT_HUGE_PAGES)) return;
   int saved = errno;

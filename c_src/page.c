@@ -147,8 +147,10 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   _ox_link_set((ox_block_t *)b, NULL);
   _ox_mark_freed(b);
   ox_block_t *head = secure_shuffle_first(page, first, n);
+  /* Never-used blocks read as zero if they lie past what the page's memory
+   * last held (the run is carved in address order). */
+  page->free_zero = (size_t)page->capacity * bsize >= page->zero_from;
   page->capacity += n;
-  page->free_zero = page->area_zero;
   /* Only carved blocks pass as the page's blocks: a stray free of one
    * not carved yet would otherwise be handed out again when it is.  The
    * limit only grows while the page has its class; a thread freeing a
@@ -161,6 +163,25 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   atomic_signal_fence(memory_order_release);
   page->free = head;
   if (prof) prof_grant(page, n);
+}
+
+/* Zeroed allocation of `block` (`size` bytes) in memory that an earlier
+ * page may have written (not free_zero): clear it, and give the OS back the
+ * page's written memory past its carved blocks, so that every block carved
+ * later reads as zero (free_zero) - memset would make resident every OS
+ * page of every such block, where the program may write a few.  If `block`
+ * is the last carved, the two go in one system call. */
+void _ox_page_zero_block(ox_page_t *page, void *block, size_t size) {
+  uint8_t *start = _ox_page_start(page);
+  size_t carved = (size_t)page->capacity * page->block_size;
+  size_t off = (size_t)((uint8_t *)block - start);
+  if (off + page->block_size == carved && carved < page->zero_from) {
+    _ox_os_zero(block, page->zero_from - off);
+  } else {
+    _ox_os_zero(block, size);
+    if (carved < page->zero_from) _ox_os_zero(start + carved, page->zero_from - carved);
+  }
+  if (carved < page->zero_from) page->zero_from = (uint32_t)carved;
 }
 
 /* Make `free` non-empty if the page has any block to give. */

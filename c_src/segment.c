@@ -1,7 +1,8 @@
 /*
  * segment.c - 4 MiB segments: creating them from the OS (entered in the
  * address map, addr_map.c), handing their pages to heaps, a small lock-free cache of
- * empty segments, and giving unused pages back to the OS after a delay.
+ * empty segments, which of a segment's memory may hold data, and giving unused
+ * pages back to the OS after a delay.
  */
 #include "internal.h"
 #include "size_class.h"
@@ -16,6 +17,7 @@ static ox_segment_t *segment_map_fresh(void) {
     return NULL;
   }
   ox_segment_t *seg = (ox_segment_t *)base;
+  seg->touched = 0;
   _ox_os_advise_huge_pages(base, OX_SEGMENT_SIZE);
   _ox_addr_map_set((uintptr_t)base, OX_SEGMENT_SIZE, seg);
   _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)(OX_SEGMENT_SIZE - OX_HEADER_RESERVE));
@@ -129,6 +131,43 @@ static uint8_t *page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
   return start;
 }
 
+/* ---- which memory may hold data --------------------------------------------
+ * One bit of seg->touched per 64 KiB granule: set when a page that used the
+ * granule is freed (a page writes only the blocks it carved, which are its
+ * first `capacity` blocks), cleared when the granule is purged.  The map
+ * outlives a page's class and the segment's kind, so a page that gets memory
+ * no earlier page wrote knows it reads as zero (zeroed allocation skips the
+ * memset) and a segment reused from the cache as another kind does not
+ * count - or, through zeroing, make resident - memory it never used. */
+#define GRANULE_SHIFT OX_SMALL_PAGE_SHIFT
+_Static_assert(OX_SEGMENT_SIZE >> GRANULE_SHIFT == 64, "one bit per granule");
+_Static_assert(OX_HEADER_RESERVE == (size_t)1 << GRANULE_SHIFT, "pages start on a granule");
+
+/* The granules that [off, off + len) of a segment overlaps. */
+static uint64_t granule_bits(size_t off, size_t len) {
+  if (len == 0) return 0;
+  size_t first = off >> GRANULE_SHIFT, last = (off + len - 1) >> GRANULE_SHIFT;
+  uint64_t upto_last = last >= 63 ? ~(uint64_t)0 : ((uint64_t)1 << (last + 1)) - 1;
+  return upto_last & ~(((uint64_t)1 << first) - 1);
+}
+
+static uint64_t page_granules(ox_segment_t *seg, ox_page_t *page, size_t len) {
+  size_t area;
+  uint8_t *start = page_area(seg, page, &area);
+  return granule_bits((size_t)(start - (uint8_t *)seg), len < area ? len : area);
+}
+
+/* The offset in the page's area from which its memory reads as zero. */
+static uint32_t page_zero_from(ox_segment_t *seg, ox_page_t *page) {
+  size_t area;
+  uint8_t *start = page_area(seg, page, &area);
+  size_t off = (size_t)(start - (uint8_t *)seg);
+  uint64_t bits = seg->touched & granule_bits(off, area);
+  if (bits == 0) return 0;
+  size_t end = (size_t)(64 - __builtin_clzll(bits)) << GRANULE_SHIFT;
+  return (uint32_t)(end - off);
+}
+
 /* Bytes of the segment's pages known not to be resident (never touched
  * since mapped, or purged). */
 static size_t nonresident_bytes(ox_segment_t *seg) {
@@ -154,7 +193,7 @@ static size_t dirty_bytes(ox_segment_t *seg, bool free_only) {
 }
 
 static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, bool fresh) {
-  /* A reused segment's pages are counted resident from now on. */
+  /* A reused segment's pages are counted again in the new layout. */
   if (!fresh) _ox_stat_add(OX_STAT_NONRESIDENT, -(intptr_t)nonresident_bytes(seg));
   seg->heap = heap;
   seg->kind = (uint8_t)kind;
@@ -169,11 +208,15 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
   for (uint32_t i = 0; i < seg->page_count; i++) {
     ox_page_t *page = &seg->pages[i];
     *page = (ox_page_t){0};
-    page->dirty = !fresh;
+    page->dirty = page_granules(seg, page, SIZE_MAX) & seg->touched ? 1 : 0;
   }
   if (kind == OX_KIND_SMALL) seg->pages[0].in_use = 1; /* the header */
-  /* A reused segment's free pages wait for the purge like freed ones. */
-  if (!fresh) _ox_stat_add(OX_STAT_PENDING_PURGE, (intptr_t)dirty_bytes(seg, true));
+  /* A reused segment's written free pages wait for the purge like freed
+   * ones; the others are not resident. */
+  if (!fresh) {
+    _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)nonresident_bytes(seg));
+    _ox_stat_add(OX_STAT_PENDING_PURGE, (intptr_t)dirty_bytes(seg, true));
+  }
   _ox_addr_map_class_segment(seg);
 }
 
@@ -267,8 +310,8 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   if (++seg->pages_used == data_page_count(seg)) heap_segment_remove(heap, seg);
   size_t area;
   uint8_t *start = page_area(seg, page, &area);
-  bool area_zero = !page->dirty; /* fresh from the OS, or purged since */
-  _ox_stat_add(area_zero ? OX_STAT_NONRESIDENT : OX_STAT_PENDING_PURGE, -(intptr_t)area);
+  uint32_t zero_from = page_zero_from(seg, page);
+  _ox_stat_add(page->dirty ? OX_STAT_PENDING_PURGE : OX_STAT_NONRESIDENT, -(intptr_t)area);
   _ox_stat_add(OX_STAT_PAGES, 1);
   size_t bsize = _ox_class_size(cls);
   uint64_t magic = _ox_block_magic((uint32_t)bsize);
@@ -278,7 +321,7 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
       .generation = atomic_fetch_add_explicit(&generations, 1, memory_order_relaxed),
       .in_use = 1,
       .dirty = 1,
-      .area_zero = area_zero,
+      .zero_from = zero_from,
       .class_idx = (uint8_t)cls,
       .block_size = (uint32_t)bsize,
       .reserved = count,
@@ -293,6 +336,12 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
 static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force);
 
 static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {
+  /* Pages released with their blocks (ox_heap_destroy) wrote what they carved. */
+  for (uint32_t i = first_data_page(seg); i < seg->page_count; i++) {
+    ox_page_t *page = &seg->pages[i];
+    if (page->in_use)
+      seg->touched |= page_granules(seg, page, (size_t)page->capacity * page->block_size);
+  }
   /* Cached for a heap whose thread has gone: purged first (nobody is about
    * to reuse its pages; the mapping is kept for whoever needs one). */
   if (_ox_heap_unowned(heap)) segment_purge_pages(seg, 0, true);
@@ -325,6 +374,7 @@ void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page) {
 
 static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   ox_segment_t *seg = _ox_segment_of_class_block(page);
+  seg->touched |= page_granules(seg, page, (size_t)page->capacity * page->block_size);
   page->in_use = 0;
   uint32_t idx = (uint32_t)(page - seg->pages);
   if (idx < seg->free_hint) seg->free_hint = idx;
@@ -345,6 +395,7 @@ static void segment_page_free(ox_heap_t *heap, ox_page_t *page) {
   if (_ox_option(OX_OPT_PURGE_DELAY_MS) == 0 || _ox_heap_unowned(heap)) {
     _ox_os_purge(start, area);
     page->dirty = 0;
+    seg->touched &= ~page_granules(seg, page, area);
     _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
     _ox_stat_add(OX_STAT_PENDING_PURGE, -(intptr_t)area);
   }
@@ -372,6 +423,7 @@ static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force) {
         run_len = area;
       }
       page->dirty = 0;
+      seg->touched &= ~page_granules(seg, page, area);
       _ox_stat_add(OX_STAT_NONRESIDENT, (intptr_t)area);
       _ox_stat_add(OX_STAT_PENDING_PURGE, -(intptr_t)area);
     }

@@ -106,8 +106,9 @@ typedef struct ox_page_s {
   uint64_t freed_at_ms;  /* when it last became unused (purge delay) */
   uint32_t generation;   /* new each time the page gets a class */
   uint32_t live_counted; /* the part of `used` already in heap->live[] */
-  uint8_t area_zero;     /* the page's memory read as zero when it got its class */
-  uint8_t free_zero;     /* `free` holds never-used blocks of such a page: zero but
+  uint32_t zero_from;    /* the page's memory read as zero from this offset on
+                            when it got its class (segment.c's touched map) */
+  uint8_t free_zero;     /* `free` holds never-used blocks past zero_from: zero but
                             for the words the free list wrote (zeroed allocation) */
   uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class) */
   /* Heap profiling (prof_sample.c, page.c).  A refill hands the fast path
@@ -161,6 +162,7 @@ struct ox_segment_s {
   size_t huge_align;                 /* HUGE: alignment the block was asked for */
   size_t checked_size;               /* HUGE, checked build: requested size; 0 once freed */
   uint64_t freed_at_ms;              /* when it entered a cache */
+  uint64_t touched;                  /* paged: 64 KiB granules that may hold data (segment.c) */
   ox_page_t pages[];                 /* page_count entries (64-byte aligned, as ox_page_t is) */
 };
 

@@ -13,5 +13,7 @@ run free_after_exit 40 env OXALLOC_SEGMENT_CACHE=0 OXALLOC_SEGMENT_CACHE_MAX=0 \
 run medium_window 70 "$dir/medium_window"
 # One empty LARGE page kept per heap, not one per class.
 run large_kept_once 40 "$dir/large_kept_once"
+# Zeroed blocks in reused memory stay as resident as the program writes them.
+run zeroed_reuse 40 "$dir/zeroed_reuse"
 
 finish memory
