@@ -143,29 +143,26 @@ static uint8_t *page_area(ox_segment_t *seg, ox_page_t *page, size_t *size) {
 _Static_assert(OX_SEGMENT_SIZE >> GRANULE_SHIFT == 64, "one bit per granule");
 _Static_assert(OX_HEADER_RESERVE == (size_t)1 << GRANULE_SHIFT, "pages start on a granule");
 
-/* The granules that [off, off + len) of a segment overlaps. */
-static uint64_t granule_bits(size_t off, size_t len) {
-  if (len == 0) return 0;
-  size_t first = off >> GRANULE_SHIFT, last = (off + len - 1) >> GRANULE_SHIFT;
-  uint64_t upto_last = last >= 63 ? ~(uint64_t)0 : ((uint64_t)1 << (last + 1)) - 1;
-  return upto_last & ~(((uint64_t)1 << first) - 1);
-}
-
-static uint64_t page_granules(ox_segment_t *seg, ox_page_t *page, size_t len) {
-  size_t area;
-  uint8_t *start = page_area(seg, page, &area);
-  return granule_bits((size_t)(start - (uint8_t *)seg), len < area ? len : area);
+/* The granules of the first `len` bytes of the page's area (all of it
+ * when `len` is larger).  Page areas start and end on granules; page 0's
+ * follows the header's. */
+static inline uint64_t page_granules(const ox_segment_t *seg, const ox_page_t *page, size_t len) {
+  unsigned per_page = seg->page_shift - GRANULE_SHIFT;
+  size_t idx = (size_t)(page - seg->pages);
+  size_t first = idx << per_page, count = (size_t)1 << per_page;
+  if (idx == 0) first = 1, count--;
+  if (len < count << GRANULE_SHIFT)
+    count = (len + ((size_t)1 << GRANULE_SHIFT) - 1) >> GRANULE_SHIFT;
+  return (((uint64_t)1 << count) - 1) << first; /* count < 64 */
 }
 
 /* The offset in the page's area from which its memory reads as zero. */
-static uint32_t page_zero_from(ox_segment_t *seg, ox_page_t *page) {
-  size_t area;
-  uint8_t *start = page_area(seg, page, &area);
-  size_t off = (size_t)(start - (uint8_t *)seg);
-  uint64_t bits = seg->touched & granule_bits(off, area);
+static uint32_t page_zero_from(const ox_segment_t *seg, const ox_page_t *page) {
+  uint64_t bits = seg->touched & page_granules(seg, page, SIZE_MAX);
   if (bits == 0) return 0;
-  size_t end = (size_t)(64 - __builtin_clzll(bits)) << GRANULE_SHIFT;
-  return (uint32_t)(end - off);
+  size_t idx = (size_t)(page - seg->pages), start = idx << seg->page_shift;
+  if (idx == 0) start = OX_HEADER_RESERVE;
+  return (uint32_t)(((size_t)(64 - __builtin_clzll(bits)) << GRANULE_SHIFT) - start);
 }
 
 /* Bytes of the segment's pages known not to be resident (never touched
