@@ -12,10 +12,10 @@
  *     and gives back what they hold (heap.c),
  *   - forgets the background purger, which is not in the child.
  *
- * The handler is registered by a constructor in init.c (which every
- * program using oxalloc links, unlike this file on its own), never during
- * an allocation: glibc 2.36's pthread_atfork takes its atfork lock and may
- * call malloc (its handler list holds 48 entries in place, then grows).
+ * The handler is registered by init.c (which every program using oxalloc
+ * links, unlike this file on its own), once: from its constructor, or at
+ * the end of the process's first initialisation if that comes first (code
+ * that runs before the constructor may allocate, start threads and fork).
  */
 #include "internal.h"
 

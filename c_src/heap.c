@@ -199,6 +199,9 @@ static ox_heap_t *heap_claim_orphan(void) {
 
 ox_heap_t *_ox_heap_for_thread(void) {
   _ox_process_init();
+  /* The initialisation's pthread_atfork may allocate (init.c): that
+   * allocation set the thread's heap up already. */
+  if (_ox_tl_heap != &_ox_empty_heap) return _ox_tl_heap;
   ox_heap_t *heap = heap_claim_any(OX_HEAP_ACTIVE);
   if (heap) {
     alive_hold(heap);

@@ -6,9 +6,10 @@
 
 LIFECYCLE_DIR    := $(BUILD)/tests/lifecycle
 LIFECYCLE_LIB    ?= $(BUILD)/liboxalloc.a
-LIFECYCLE_PROGS  := fork_huge_lock fork_first_alloc fork_child_reuses fork_states \
-                    exited_threads_return tls_dtor_alloc tls_dtor_first_alloc key_exhaustion \
-                    collect_now trim_override background_idle unused_stats free_path_purge
+LIFECYCLE_PROGS  := fork_huge_lock fork_first_alloc fork_before_ctor fork_init_early \
+                    fork_child_reuses fork_states exited_threads_return tls_dtor_alloc \
+                    tls_dtor_first_alloc key_exhaustion collect_now trim_override \
+                    background_idle unused_stats free_path_purge
 LIFECYCLE_BINS   := $(LIFECYCLE_PROGS:%=$(LIFECYCLE_DIR)/%)
 LIFECYCLE_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                     -Iinclude -Itests/core -Itests/lifecycle -pthread
