@@ -457,7 +457,16 @@ OX_INLINE uint64_t _ox_block_limit(uint64_t magic, uint32_t size, uint32_t count
 
 OX_INLINE bool _ox_is_page_block(const ox_page_t *page, const void *p) {
   uint32_t off = (uint32_t)((uintptr_t)p - (uintptr_t)_ox_page_start(page));
-  return (uint64_t)off * page->block_magic < __atomic_load_n(&page->block_limit, __ATOMIC_RELAXED);
+  uint64_t n = (uint64_t)off * page->block_magic;
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
+  /* The limit compared straight from memory (an aligned 8-byte load, as
+   * the relaxed load below): one instruction less on every free. */
+  bool below;
+  __asm__("cmpq %2, %1" : "=@ccb"(below) : "r"(n), "m"(page->block_limit));
+  return below;
+#else
+  return n < __atomic_load_n(&page->block_limit, __ATOMIC_RELAXED);
+#endif
 }
 
 #pragma GCC visibility pop
