@@ -6,8 +6,11 @@
  *     size <= 512 KiB, align <= 16?           ptr -> segment (mask when the
  *       class = f(size)     (~6 insns)          layout says "class block",
  *       page = heap->direct[class]              map look-up otherwise)
- *       block = page->free; pop                 segment->heap == my heap?
- *       NULL? -> _ox_alloc_slow (page.c)          push on page->local_free
+ *       block = page->free; pop                 a carved block's start?
+ *       NULL? -> _ox_alloc_slow (page.c)          (else _ox_free_not_class)
+ *                                               not marked freed? mark it
+ *                                               segment->heap == my heap?
+ *                                                 push on page->local_free
  *     else _ox_alloc_generic (alloc.c)            --used == 0 or page full?
  *                                                   -> _ox_page_after_free
  *                                               else _ox_free_generic
@@ -98,13 +101,22 @@ OX_INLINE void _ox_free(void *p) {
 }
 
 /* Free with the layout the block was allocated with.  A layout that can
- * only be a class block lets the segment come from masking the pointer. */
+ * only be a class block lets the segment come from masking the pointer;
+ * the block-start test that `free` makes then refuses what is not a
+ * carved block of that page (a stray or interior pointer, given a class
+ * layout).  Other layouts are looked up: a huge block's mapping may be
+ * gone already (a second free), and masking would read it. */
 OX_INLINE void _ox_free_sized(void *p, size_t size, size_t align) {
   if (OX_LIKELY(size <= OX_LARGE_MAX && align <= OX_CLASS_ALIGN_MAX)) {
     ox_segment_t *seg = _ox_segment_of_class_block(p);
     _ox_check_layout(seg, p, size, align);
     _ox_check_free(seg, p);
-    _ox_free_in(seg, p);
+    ox_page_t *page = _ox_segment_page_of(seg, p);
+    if (OX_UNLIKELY(!_ox_is_page_block(page, p))) {
+      _ox_free_not_class(seg, p);
+      return;
+    }
+    _ox_free_in_page(seg, page, p);
     return;
   }
   _ox_free_sized_other(p, size, align);

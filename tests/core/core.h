@@ -71,7 +71,8 @@
     X(double_free_reported_everywhere, NULL, 60)             \
     X(double_free_remote_reported, NULL, 60)                 \
     X(double_free_huge_unmapped_reported, "OXALLOC_HUGE_CACHE_MB=0", 60) \
-    X(stray_free_uncarved_refused, NULL, 30)
+    X(stray_free_uncarved_refused, NULL, 30)                 \
+    X(stray_sized_free_refused, NULL, 30)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)
