@@ -97,12 +97,15 @@ static int64_t countdown(void) {
 }
 
 /* Charge `bytes` to the thread's countdown: true when a sampling point
- * falls in them (one sample per block, however many points). */
+ * falls in them (one sample per block, however many points).  The points
+ * are a Poisson process, which has no memory: from the end of a sampled
+ * block, the next point is an exponential interval away whatever happened
+ * inside it, so one draw replaces walking the points that fall in a big
+ * block (a 20 MB block holds about 40 at the default rate). */
 static bool charge(size_t bytes) {
   _ox_prof_countdown = countdown() - (int64_t)bytes;
   if (_ox_prof_countdown > 0) return false;
-  do _ox_prof_countdown += next_interval();
-  while (_ox_prof_countdown <= 0);
+  _ox_prof_countdown = next_interval();
   return true;
 }
 
@@ -186,9 +189,7 @@ void _ox_prof_grant(ox_page_t *page, uint32_t n) {
     for (int64_t i = 1; i < k && b; i++) prev = b, b = _ox_link_get(b);
     if (!b) break;
     n -= (uint32_t)(k - 1);
-    cd -= k * bsize;
-    do cd += next_interval();
-    while (cd <= 0);
+    cd = next_interval();                    /* from the end of the sampled block (see charge) */
     if (!prev && !page->prof_take_sampled) { /* the slow path's allocation */
       page->prof_take_sampled = 1;
       continue;

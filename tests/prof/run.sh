@@ -96,8 +96,12 @@ scenario() { # name want_total_regex(empty = some bytes at function) function
 scenario local -
 scenario remote -
 scenario heap -
+# About 130 samples of 440 KB each: the total's standard deviation is
+# about 5.5 MB (measured: 30 runs, sd 5.3 to 6.0 MB), so +-12 failed one
+# run in 20; +-20 (3.5 sd) still fails a sample counted twice or left at
+# its first size.
 scenario realloc make_small &&
-  if t=$(total_line "$OUT/live_realloc.top" | sed -E 's/.* of ([0-9.]+)MB total/\1/') && near "$t" 57.2 12; then
+  if t=$(total_line "$OUT/live_realloc.top" | sed -E 's/.* of ([0-9.]+)MB total/\1/') && near "$t" 57.2 20; then
     ok "live_realloc_total ($t MB of 57.2: one sample per block, new size)"
   else ko "live_realloc_total" "$(total_line "$OUT/live_realloc.top")"; fi
 scenario huge make_huge &&
