@@ -384,8 +384,8 @@ static void prof_page_after_free(ox_heap_t *heap, ox_page_t *page) {
   _ox_heap_leave(heap);
 }
 
-/* A sampled block of class `cls`, recorded; NULL without memory. */
-static OX_NOINLINE void *alloc_sampled(ox_heap_t *heap, unsigned cls) {
+/* A block of the class's page of sampled blocks; NULL without memory. */
+static void *sampled_block(ox_heap_t *heap, unsigned cls) {
   ox_page_t *page = heap->prof_page[cls];
   if (page && !page->free && page->local_free) { /* its freed blocks, as page_refill */
     OX_OWNER_ADD(heap->granted_bytes, (uint64_t)(page->capacity - page->used) * page->block_size);
@@ -400,8 +400,22 @@ static OX_NOINLINE void *alloc_sampled(ox_heap_t *heap, unsigned cls) {
   if (!page) return NULL;
   void *block = page_pop(page);
   page_sync_live(heap, page);
-  _ox_prof_take(page, block);
   return block;
+}
+
+/* A sampled block of class `cls`, recorded; NULL without memory. */
+static OX_NOINLINE void *alloc_sampled(ox_heap_t *heap, unsigned cls) {
+  void *block = sampled_block(heap, cls);
+  if (block) _ox_prof_take(_ox_segment_page_of(_ox_segment_of_class_block(block), block), block);
+  return block;
+}
+
+/* Where realloc moves a sampled block of `size` bytes (align 16): a block
+ * of the class's page of sampled blocks, not recorded (_ox_prof_moved
+ * moves the sample); NULL when the caller should allocate as usual. */
+void *_ox_alloc_sampled_block(ox_heap_t *heap, size_t size) {
+  if (heap == &_ox_empty_heap || size > OX_LARGE_MAX) return NULL;
+  return sampled_block(heap, _ox_size_class(size));
 }
 
 /* An allocation of a thread whose heap has gone at its exit (a TLS

@@ -76,7 +76,16 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
     return p;
   }
 #endif
-  void *q = _ox_alloc_in(heap, new_size, align, false);
+  void *q = NULL;
+#if !OX_CHECKED
+  /* A sampled class block moves to a page of sampled blocks, where its
+   * sample follows it: a page of the class queues never holds one, and
+   * the frees of its other blocks stay on the fast path (page.c). */
+  if (OX_UNLIKELY(atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed)) &&
+      seg->kind != OX_KIND_HUGE && align <= OX_MIN_ALIGN && _ox_segment_page_of(seg, p)->prof_only)
+    q = _ox_alloc_sampled_block(heap, new_size);
+#endif
+  if (!q) q = _ox_alloc_in(heap, new_size, align, false);
   if (!q) {
     errno = ENOMEM;
     return NULL;
