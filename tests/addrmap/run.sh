@@ -91,4 +91,19 @@ else
   ko owns-usable-dangling-rust "no cargo"
 fi
 
+# The same through the crate's `checked` feature (its usable_size is the
+# checked build's ox_usable_size): 8 s.
+echo "--- owns-usable-dangling-rust-checked"
+if command -v cargo >/dev/null; then
+  if cargo test -q -p oxalloc --features checked --test owns_dangling --no-run 2>&1 | tail -n 20; then
+    run owns-usable-dangling-rust-checked 120 env OXTEST_SECONDS=8 OXALLOC_HUGE_CACHE_MB=0 \
+      OXALLOC_SEGMENT_CACHE=0 "${pin[@]}" cargo test -q -p oxalloc --features checked \
+      --test owns_dangling -- --ignored --nocapture
+  else
+    ko owns-usable-dangling-rust-checked "build failed"
+  fi
+else
+  ko owns-usable-dangling-rust-checked "no cargo"
+fi
+
 finish addrmap

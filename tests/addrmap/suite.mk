@@ -1,10 +1,10 @@
 # tests/addrmap/suite.mk - `make test-addrmap`: the address map
 # (c_src/addr_map.c).  ox_owns / ox_usable_size on pointers being unmapped
-# by another thread, in C (release and checked builds) and from Rust (70 s
+# by another thread, in C and from Rust, release and checked builds (78 s
 # of stress in all), pointers at and beyond 48 bits, the address space a
 # process holds after its first allocation, and real programs under
 # `ulimit -v 100000` with the preload library (tests/addrmap/run.sh).
-# About 80 s.
+# About 100 s.
 
 ADDRMAP_DIR    := $(BUILD)/tests/addrmap
 ADDRMAP_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
