@@ -144,8 +144,7 @@ void _ox_slots_purge(ox_slot_t *slots, int count, uint64_t now, bool force,
 
 /* ---- page.c ------------------------------------------------------------- */
 void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
-void *_ox_alloc_slow_profiled(ox_heap_t *heap, unsigned cls); /* once profiling has run */
-void *_ox_alloc_sampled_block(ox_heap_t *heap, size_t size);  /* a sampled block moves there */
+void *_ox_alloc_sampled_block(ox_heap_t *heap, size_t size); /* a sampled block moves there */
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_page_zero_block(ox_page_t *page, void *block, size_t size); /* calloc, reused memory */

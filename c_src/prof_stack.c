@@ -91,7 +91,6 @@ static size_t entry_count;
 static void entry_points_init(void) {
   const any_fn fns[] = {
     FN(_ox_alloc_slow),
-    FN(_ox_alloc_slow_profiled),
     FN(_ox_alloc_raw),
     FN(_ox_alloc_in),
     FN(_ox_alloc_generic),
