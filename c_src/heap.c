@@ -301,6 +301,9 @@ void _ox_heap_clear(ox_heap_t *heap) {
    * left them as they were released (under the purge lock, which the
    * background purger may hold while it reads those lists). */
   atomic_store_explicit(&heap->kept_bytes, 0, memory_order_relaxed);
+  heap->spare_pages = 0;
+  heap->spare_budget = 0;
+  heap->medium_released = 0;
   atomic_store_explicit(&heap->remote, NULL, memory_order_relaxed);
 }
 

@@ -22,6 +22,10 @@
 #define EXTEND_BYTES        (4 * OX_KiB)
 #define EXTEND_MIN_BLOCKS   4
 #define EXTEND_SINGLE_ABOVE (16 * OX_KiB)
+/* Empty MEDIUM pages a heap keeps in their class beyond its last page (see
+ * page_retire), in bytes at most. */
+#define SPARE_BYTES_MAX (32 * OX_MiB)
+#define MEDIUM_PAGE     ((size_t)1 << OX_MEDIUM_PAGE_SHIFT)
 /* Slow-path calls between two looks at the clock for purging. */
 #define PURGE_CHECK_INTERVAL 32
 
@@ -239,6 +243,10 @@ static void page_keep(ox_heap_t *heap, ox_page_t *page) {
 
 static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
   if (!page->kept) return;
+  if (page->kept == 2) { /* a spare in use again: retired again when empty */
+    heap->spare_pages--;
+    if (!page->in_full) page->free_trigger = 0;
+  }
   page->kept = 0;
   OX_OWNER_ADD(heap->kept_bytes, -((size_t)page->capacity * page->block_size));
 }
@@ -258,6 +266,8 @@ void _ox_heap_sync_live(ox_heap_t *heap) {
 }
 
 /* ---- the slow path --------------------------------------------------------- */
+
+static void release_spare_pages(ox_heap_t *heap, uint64_t before);
 
 /* Any page of the class with a free block, moving pages that have none
  * to the full list, or a new page from a segment. */
@@ -279,12 +289,22 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     page_to_full(heap, page);
     page = next;
   }
+  /* About to take a MEDIUM page or a new segment: the spare pages go back
+   * first, so that their memory serves it rather than memory never used. */
+  if (heap->spare_pages &&
+      (_ox_class_kind(cls) == OX_KIND_MEDIUM || heap->segments[_ox_class_kind(cls)] == NULL))
+    release_spare_pages(heap, UINT64_MAX);
   page = _ox_segment_page_alloc(heap, cls);
   if (!page) { /* no segment from the OS: this heap's empty pages go first (a */
     _ox_heap_release_empty_pages(heap); /* class's kept page may be a whole segment) */
     page = _ox_segment_page_alloc(heap, cls);
   }
   if (!page) return NULL;
+  /* A MEDIUM page taken again soon after one was handed back: the heap
+   * cycles through pages, and may keep one more spare (page_retire). */
+  if (heap->medium_released == heap->next_purge_ms + 1 && heap->spare_budget < SPARE_BYTES_MAX &&
+      _ox_class_kind(cls) == OX_KIND_MEDIUM)
+    heap->spare_budget += MEDIUM_PAGE;
   page_extend(heap, page, prof);
   queue_push_front(q, page);
   queue_sync_direct(heap, cls);
@@ -321,10 +341,11 @@ static ox_page_t *first_page_ready(ox_heap_t *heap, unsigned cls) {
  * delay: this heap's free pages and the process's caches. */
 static void purge_if_due(ox_heap_t *heap, uint64_t now) {
   if (now < heap->next_purge_ms) return;
-  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS);
+  uint64_t delay = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS), last = heap->next_purge_ms;
   heap->next_purge_ms = now + (delay / 2 > 1 ? delay / 2 : 1);
   _ox_background_maybe_start(); /* a forked child's first chance */
   _ox_heap_enter(heap);
+  if (heap->spare_pages) release_spare_pages(heap, delay ? last : UINT64_MAX);
   _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
   _ox_remote_batch_flush(heap);
   _ox_segment_purge(heap, now, false);
@@ -502,6 +523,28 @@ static void release_other_kept_large(ox_heap_t *heap, const ox_page_t *keep) {
   }
 }
 
+/* Spare pages (page_retire) go back to their segments when the heap is
+ * about to take a MEDIUM page or a new segment, so that they never raise
+ * the peak, and once they stayed unused from one purge to the next: those
+ * stamped before `before` (all: UINT64_MAX).  Each one released also
+ * leaves the budget. */
+static void release_spare_pages(ox_heap_t *heap, uint64_t before) {
+  for (unsigned cls = 0; cls < OX_CLASS_COUNT && heap->spare_pages; cls++) {
+    if (_ox_class_kind(cls) != OX_KIND_MEDIUM) continue;
+    for (ox_page_t *page = heap->queue[cls].first, *next; page; page = next) {
+      next = page->next;
+      if (page->kept != 2) continue;
+      page_sync_live(heap, page);
+      if (page->used != 0)
+        page_unkeep(heap, page); /* the fast path took it up again */
+      else if (page->freed_at_ms < before) {
+        page_release(heap, page); /* a spare that did not serve its class */
+        heap->spare_budget -= heap->spare_budget < MEDIUM_PAGE ? heap->spare_budget : MEDIUM_PAGE;
+      }
+    }
+  }
+}
+
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
@@ -512,6 +555,27 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
     if (page->block_size > OX_MEDIUM_MAX) release_other_kept_large(heap, page);
     return;
   }
+  /* A heap that cycles through MEDIUM pages (fills and empties many in
+   * turn) keeps them in their class as spares, up to a budget that grows
+   * by a page each time it takes a page soon after handing one back (at
+   * most SPARE_BYTES_MAX) and shrinks as spares stay unused: otherwise
+   * each 128 KiB page goes back to its segment and is taken again, ~500
+   * instructions each.  Spares stay until the heap takes a MEDIUM page or
+   * a new segment, or the next purge but one; their memory would be
+   * resident until then anyway.  A single big free keeps none. */
+  if (_ox_class_kind(page->class_idx) != OX_KIND_MEDIUM) {
+    page_release(heap, page);
+    return;
+  }
+  if (!_ox_heap_unowned(heap) && (heap->spare_pages + 1) * MEDIUM_PAGE <= heap->spare_budget) {
+    page->free_trigger = -1;
+    page_keep(heap, page);
+    page->kept = 2;
+    page->freed_at_ms = heap->next_purge_ms; /* aged by purges, not by the clock */
+    heap->spare_pages++;
+    return;
+  }
+  heap->medium_released = heap->next_purge_ms + 1;
   page_release(heap, page);
 }
 

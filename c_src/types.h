@@ -110,7 +110,8 @@ typedef struct ox_page_s {
                             when it got its class (segment.c's touched map) */
   uint8_t free_zero;     /* `free` holds never-used blocks past zero_from: zero but
                             for the words the free list wrote (zeroed allocation) */
-  uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class) */
+  uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class):
+                            1 its class's last page, 2 a spare (page.c) */
   /* Heap profiling (prof_sample.c, page.c).  A refill hands the fast path
    * blocks only up to the allocation where the next sampling point falls;
    * the rest waits in prof_held, and that allocation comes from the
@@ -192,6 +193,9 @@ struct ox_heap_s {
    * ox_stats_get: relaxed atomics, updated with OX_OWNER_ADD. */
   _Atomic intptr_t live[OX_CLASS_COUNT];
   uint32_t slow_calls;
+  uint32_t spare_pages;     /* empty MEDIUM pages kept beyond their class's last (page.c) */
+  size_t spare_budget;      /* bytes of such pages it may keep now (page.c) */
+  uint64_t medium_released; /* 1 + next_purge_ms when it last handed one back (page.c) */
   uint64_t next_purge_ms;
   /* Non-zero while the owner is in the middle of changing the heap's
    * lists (heap.c, _ox_heap_enter): a forked child adopts the heap of a

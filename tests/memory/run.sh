@@ -15,5 +15,7 @@ run medium_window 70 "$dir/medium_window"
 run large_kept_once 40 "$dir/large_kept_once"
 # Zeroed blocks in reused memory stay as resident as the program writes them.
 run zeroed_reuse 40 "$dir/zeroed_reuse"
+# Emptied MEDIUM pages stay in their class (spares) without raising the peak.
+run spare_pages 40 "$dir/spare_pages"
 
 finish memory
