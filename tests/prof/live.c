@@ -17,7 +17,49 @@ __attribute__((noinline)) void *make_small(size_t n) { return ox_malloc(n); }
 __attribute__((noinline)) void *make_aligned(size_t n) { return ox_aligned_alloc(4096, n); }
 __attribute__((noinline)) void *make_huge(size_t n) { return ox_malloc(n); }
 __attribute__((noinline)) void *grow(void *p, size_t n) { return ox_realloc(p, n); }
-__attribute__((noinline)) void *make_in_heap(ox_heap_t *h, size_t n) { return ox_heap_malloc(h, n); }
+__attribute__((noinline)) void *make_in_heap(ox_heap_t *h, size_t n) {
+  return ox_heap_malloc(h, n);
+}
+
+__attribute__((noinline)) void *make_kept(size_t n) { return ox_malloc(n); }
+
+/* remote_reuse: a thread that allocates the class itself frees the main
+ * thread's blocks, so it may keep them for its own allocations (reuse.h)
+ * and hand them out again as its own; the sampled ones must still go home
+ * and leave the live profile, before that thread exits (its kept blocks go
+ * back at its exit anyway): it waits until the main thread has dumped.
+ * Nothing may stay live at make_small. */
+static void *keepers[N];
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gate_cond = PTHREAD_COND_INITIALIZER;
+static int stage;
+
+static void set_stage(int v) {
+  pthread_mutex_lock(&gate);
+  stage = v;
+  pthread_cond_broadcast(&gate_cond);
+  pthread_mutex_unlock(&gate);
+}
+
+static void wait_stage(int v) {
+  pthread_mutex_lock(&gate);
+  while (stage < v) pthread_cond_wait(&gate_cond, &gate);
+  pthread_mutex_unlock(&gate);
+}
+
+static void *free_all_keeping(void *arg) {
+  (void)arg;
+  for (int i = 0; i < N; i++) {
+    keepers[i] = make_kept(64);
+    ox_free(blocks[i]);
+  }
+  /* Slow paths of another class: its batch of frees goes home. */
+  for (int i = 0; i < 64; i++) ox_free(ox_malloc(100000));
+  set_stage(1);
+  wait_stage(2);
+  for (int i = 0; i < N; i++) ox_free(keepers[i]);
+  return NULL;
+}
 
 static void *free_all(void *arg) {
   (void)arg;
@@ -40,8 +82,20 @@ int main(int argc, char **argv) {
     pthread_t t;
     pthread_create(&t, NULL, free_all, NULL);
     pthread_join(t, NULL);
-    for (int i = 0; i < N; i++) ox_free(ox_malloc(32)); /* this thread's slow path collects */
+    for (int i = 0; i < N; i++) ox_free(ox_malloc(32));     /* this thread's slow path collects */
     for (int i = 0; i < N; i++) ox_free(ox_malloc(100000)); /* and once more, bigger */
+  } else if (strcmp(s, "remote_reuse") == 0) {
+    ox_option_set("purge_delay", 3600000); /* no flush of kept blocks on a timer */
+    for (int i = 0; i < N; i++) blocks[i] = make_small(64);
+    pthread_t t;
+    pthread_create(&t, NULL, free_all_keeping, NULL);
+    wait_stage(1);
+    for (int i = 0; i < N; i++) ox_free(ox_malloc(32)); /* this thread's slow path collects */
+    for (int i = 0; i < N; i++) ox_free(ox_malloc(100000));
+    int err = ox_prof_dump(argv[2]);
+    set_stage(2);
+    pthread_join(t, NULL);
+    return err == 0 ? 0 : fail("ox_prof_dump failed");
   } else if (strcmp(s, "local") == 0) {
     for (int i = 0; i < N; i++) blocks[i] = make_small(64 + (size_t)(i % 50) * 16);
     for (int i = 0; i < N; i++) ox_free(blocks[i]);

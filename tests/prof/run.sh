@@ -83,7 +83,10 @@ scenario() { # name want_total_regex(empty = some bytes at function) function
     return 1
   fi
   top "$OUT/live" "$p" inuse_space "$OUT/live_$name.top" || { ko "live_$name" "pprof failed"; return 1; }
-  if [ "$fn" = "-" ]; then
+  if [ "${fn#!}" != "$fn" ]; then # "!f": no live bytes at f
+    if [ -z "$(flat_pct "$OUT/live_$name.top" "${fn#!}")" ]; then ok "live_$name (nothing live at ${fn#!})"; else
+      ko "live_$name" "live bytes at ${fn#!}: $(cat "$OUT/live_$name.top")"; return 1; fi
+  elif [ "$fn" = "-" ]; then
     if grep -q 'of 0 total' "$OUT/live_$name.top"; then ok "live_$name (nothing live)"; else
       ko "live_$name" "live bytes left: $(total_line "$OUT/live_$name.top")"; return 1; fi
   else
@@ -95,6 +98,7 @@ scenario() { # name want_total_regex(empty = some bytes at function) function
 }
 scenario local -
 scenario remote -
+scenario remote_reuse !make_small
 scenario heap -
 # About 130 samples of 440 KB each: the total's standard deviation is
 # about 5.5 MB (measured: 30 runs, sd 5.3 to 6.0 MB), so +-12 failed one
