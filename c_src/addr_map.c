@@ -66,6 +66,14 @@ static uintptr_t chunk_of(uintptr_t addr) { return addr >> OX_SEGMENT_SHIFT; }
 
 /* ---- writers ------------------------------------------------------------- */
 
+/* Where the system backs anonymous memory with transparent huge pages
+ * ("always"), the first bit set in the base bitmap would make the 2 MiB
+ * around it resident; it stays in 4 KiB pages, which only the bits of
+ * mapped memory touch. */
+void _ox_addr_map_init(void) {
+  _ox_os_advise_no_huge_pages(_ox_segment_bases, sizeof _ox_segment_bases);
+}
+
 bool _ox_addr_map_prepare(uintptr_t start, size_t size) {
   uintptr_t end = start + size;
   if (size == 0 || end < start || end > ((uintptr_t)1 << OX_MAP_ADDR_BITS)) return false;

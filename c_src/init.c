@@ -54,6 +54,7 @@ void _ox_process_init(void) {
       _ox_link_key = process_random() * 0x9E3779B97F4A7C15ull;
 #endif
       _ox_options_init();
+      _ox_addr_map_init();
       _ox_prof_init(); /* OXALLOC_PROF*: may start sampling */
       atomic_store_explicit(&init_state, INIT_DONE, memory_order_release);
       register_fork_handler(); /* may allocate: the state is complete */

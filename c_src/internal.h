@@ -63,6 +63,7 @@ bool _ox_os_commit_at(void *p, size_t size); /* RW pages over part of one */
 bool _ox_os_unmap(void *p, size_t size);     /* read-write memory */
 void _ox_os_unreserve(void *p, size_t size); /* a PROT_NONE reservation */
 void _ox_os_advise_huge_pages(void *p, size_t size);
+void _ox_os_advise_no_huge_pages(void *p, size_t size);
 void _ox_os_purge(void *p, size_t size); /* give pages back, keep mapping; reads as zero */
 void _ox_os_zero(void *p, size_t size);  /* zero, whole pages by giving them back */
 bool _ox_os_remap_inplace(void *p, size_t old_size, size_t new_size);
@@ -361,6 +362,7 @@ OX_INLINE void _ox_check_layout(ox_segment_t *seg, const void *p, size_t size, s
 extern _Atomic uint64_t _ox_segment_bases[OX_MAP_CHUNKS / 64];
 /* Make room to enter [start, start + size): false beyond 48 bits or when
  * the OS refuses a leaf (nothing is kept: the next call tries again). */
+void _ox_addr_map_init(void); /* once, at process initialisation */
 bool _ox_addr_map_prepare(uintptr_t start, size_t size);
 /* Enter [start, start + size) as mapped by `seg` (prepared before), or
  * forget it (seg NULL) before its pages go. */

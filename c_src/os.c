@@ -188,6 +188,19 @@ void _ox_os_zero(void *p, size_t size) {
   memset((void *)end, 0, (uintptr_t)p + size - end);
 }
 
+/* Never back [p, p + size) (whole OS pages inside it) with transparent
+ * huge pages, whatever the system's THP mode. */
+void _ox_os_advise_no_huge_pages(void *p, size_t size) {
+  size_t page = _ox_os_page_size();
+  uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+  uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+  if (end <= start) return;
+  int saved = errno;
+  madvise((void *)start, end - start, MADV_NOHUGEPAGE);
+  errno = saved;
+  _ox_stat_add(OX_STAT_OS_CALLS, 1);
+}
+
 void _ox_os_advise_huge_pages(void *p, size_t size) {
   if (!_ox_option(OX_OPT_HUGE_PAGES)) return;
   int saved = errno;

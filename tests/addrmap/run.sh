@@ -26,6 +26,8 @@ run owns-usable-dangling-checked 70 env OXALLOC_HUGE_CACHE_MB=0 OXALLOC_SEGMENT_
 # (b) pointers at and beyond the map's 48 bits.
 run high-pointers-refused 60 env OXALLOC_VERBOSE=1 "$dir/high"
 run map-covers-48-bits 30 "$dir/map48"
+# The base bitmap never gets transparent huge pages (THP "always").
+run bitmap-no-huge-pages 30 "$dir/bitmap_nohuge"
 
 # (c) address space after the first allocation: at most 32 MiB.  The other
 # allocators' figures are printed for comparison (not checked).

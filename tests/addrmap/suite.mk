@@ -22,7 +22,7 @@ $(ADDRMAP_DIR)/dangling-checked: tests/addrmap/dangling.c $(ADDRMAP_DEPS) $(BUIL
 	$(CC) $(ADDRMAP_CFLAGS) $< $(BUILD)/checked/liboxalloc.a -o $@ -pthread
 
 # White-box: calls the map's own (hidden, statically linked) functions.
-$(ADDRMAP_DIR)/map48: tests/addrmap/map48.c $(ADDRMAP_DEPS) $(wildcard c_src/*.h)
+$(ADDRMAP_DIR)/map48 $(ADDRMAP_DIR)/bitmap_nohuge: $(ADDRMAP_DIR)/%: tests/addrmap/%.c $(ADDRMAP_DEPS) $(wildcard c_src/*.h)
 	@mkdir -p $(@D)
 	$(CC) $(ADDRMAP_CFLAGS) -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
 
@@ -35,7 +35,7 @@ $(ADDRMAP_DIR)/vmsize-linked: tests/addrmap/vmsize.c $(BUILD)/oxalloc_override.o
 	@mkdir -p $(@D)
 	$(CC) $(ADDRMAP_CFLAGS) $< $(BUILD)/oxalloc_override.o $(BUILD)/liboxalloc.a -o $@ -pthread
 
-ADDRMAP_BINS := $(addprefix $(ADDRMAP_DIR)/,dangling dangling-checked high map48 vmsize vmsize-linked)
+ADDRMAP_BINS := $(addprefix $(ADDRMAP_DIR)/,dangling dangling-checked high map48 bitmap_nohuge vmsize vmsize-linked)
 
 TEST_SUITES += test-addrmap
 .PHONY: test-addrmap
