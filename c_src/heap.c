@@ -1,7 +1,8 @@
 /*
  * heap.c - per-thread heaps: creation, adoption of heaps left by exited
- * threads, thread exit, what a forked child does with the heaps of the
- * threads it did not inherit, and frees arriving from other threads.
+ * threads, thread exit, and what a forked child does with the heaps of the
+ * threads it did not inherit.  Frees arriving from other threads are
+ * remote.c's.
  *
  * Heaps are never unmapped.  A thread that exits marks its heap ABANDONED
  * after giving back everything it can (kept blocks, batches, empty pages,
@@ -124,7 +125,7 @@ static bool alive_orphaned(ox_heap_t *heap) {
 
 /* ---- claiming heaps --------------------------------------------------------- */
 
-static bool heap_try_claim(ox_heap_t *heap, int new_state) {
+bool _ox_heap_claim(ox_heap_t *heap, int new_state) {
   int expected = OX_HEAP_ABANDONED;
   return atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_ABANDONED &&
          atomic_compare_exchange_strong(&heap->state, &expected, new_state);
@@ -132,7 +133,7 @@ static bool heap_try_claim(ox_heap_t *heap, int new_state) {
 
 static ox_heap_t *heap_claim_any(int new_state) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all)
-    if (heap_try_claim(h, new_state)) return h;
+    if (_ox_heap_claim(h, new_state)) return h;
   return NULL;
 }
 
@@ -163,30 +164,18 @@ static ox_heap_t *heap_create(int state) {
 
 /* Everything a heap without a thread can give back, by whoever holds it
  * (its exiting thread, or a thread that claimed it): the blocks it kept
- * and batched for other heaps, the frees waiting for it, and its empty
- * pages, purged at once since no owner will reuse them. */
-static void heap_give_back(ox_heap_t *heap) {
-  _ox_heap_enter(heap); /* an exiting thread's heap is still ACTIVE: a fork
-                           meanwhile must leave it alone */
+ * for other heaps, the frees waiting in its pages, and its empty pages,
+ * purged at once since no owner will reuse them. */
+void _ox_heap_give_back_held(ox_heap_t *heap) {
+  _ox_heap_enter(heap); /* an exiting thread's heap: a fork meanwhile must
+                           leave it alone */
   _ox_checked_quiet(true);
   _ox_reuse_flush(heap);
-  _ox_remote_batch_flush(heap);
-  _ox_heap_collect_remote(heap);
+  _ox_remote_collect_queued(heap);
+  _ox_heap_collect_remote_pages(heap, true);
   _ox_heap_release_empty_pages(heap);
   _ox_checked_quiet(false);
   _ox_heap_leave(heap);
-}
-
-/* Mark a claimed (or exiting) heap ABANDONED; frees pushed onto its remote
- * list meanwhile are collected by whoever sees them first.  Sequentially
- * consistent with the pushers' check (push_remote_chain): either they see
- * ABANDONED and collect, or this sees their blocks. */
-static void heap_abandon(ox_heap_t *heap) {
-  atomic_store(&heap->state, OX_HEAP_ABANDONED);
-  while (atomic_load(&heap->remote) != NULL && heap_try_claim(heap, OX_HEAP_COLLECTING)) {
-    heap_give_back(heap);
-    atomic_store(&heap->state, OX_HEAP_ABANDONED);
-  }
 }
 
 /* The heap of a thread that died without its exit hook, now the
@@ -225,9 +214,12 @@ static void heap_thread_exit(void *arg) {
   _ox_tl_exited = true; /* from now on each allocation borrows a heap */
   _ox_tl_heap = &_ox_empty_heap;
   set_owner(heap, NULL);
-  heap_give_back(heap);
+  /* Held, not ACTIVE, from here: a remote free that still saw ACTIVE is
+   * found by the give-back's walk, a later one by _ox_remote_abandon. */
+  atomic_store(&heap->state, OX_HEAP_COLLECTING);
+  _ox_heap_give_back_held(heap);
   alive_drop(heap);
-  heap_abandon(heap);
+  _ox_remote_abandon(heap);
 }
 
 /* An allocation by a thread whose exit handler has run (a TLS destructor
@@ -240,8 +232,8 @@ ox_heap_t *_ox_heap_borrow(void) {
 }
 
 void _ox_heap_give_back(ox_heap_t *heap) {
-  heap_give_back(heap);
-  heap_abandon(heap);
+  _ox_heap_give_back_held(heap);
+  _ox_remote_abandon(heap);
 }
 
 /* ---- fork ------------------------------------------------------------------
@@ -263,12 +255,14 @@ void _ox_heaps_after_fork_child(void) {
     /* The child inherits no robust mutex (glibc empties its robust list):
      * every `alive` starts free, and this thread holds its own again. */
     alive_init(h);
-    if (atomic_load(&h->state) == OX_HEAP_ACTIVE && atomic_load(&h->owner) == me) alive_hold(h);
-    if (atomic_load(&h->state) != OX_HEAP_ACTIVE || atomic_load(&h->owner) == me) continue;
+    int state = atomic_load(&h->state);
+    if (state == OX_HEAP_ACTIVE && atomic_load(&h->owner) == me) alive_hold(h);
+    if ((state == OX_HEAP_ACTIVE || state == OX_HEAP_FIRST_CLASS) && atomic_load(&h->busy) == 0)
+      _ox_remote_after_fork_child(h); /* frees that a vanished thread was queueing */
+    if (state != OX_HEAP_ACTIVE || atomic_load(&h->owner) == me) continue;
     set_owner(h, NULL);
     if (atomic_load(&h->busy) != 0) continue; /* caught half-way: leave it */
-    heap_give_back(h);
-    heap_abandon(h);
+    _ox_heap_give_back(h);
   }
 }
 
@@ -304,7 +298,8 @@ void _ox_heap_clear(ox_heap_t *heap) {
   heap->spare_pages = 0;
   heap->spare_budget = 0;
   heap->medium_released = 0;
-  atomic_store_explicit(&heap->remote, NULL, memory_order_relaxed);
+  atomic_store_explicit(&heap->remote_pages, NULL, memory_order_relaxed);
+  atomic_store_explicit(&heap->remote_late, 0, memory_order_relaxed);
 }
 
 void _ox_heap_retire_first_class(ox_heap_t *heap) {
@@ -317,118 +312,7 @@ void _ox_heap_visit_all(ox_heap_visitor visit, void *arg) {
     visit(h, arg);
 }
 
-/* ---- frees from other threads ----------------------------------------- */
-
-void _ox_heap_collect_remote(ox_heap_t *heap) {
-  if (atomic_load_explicit(&heap->remote, memory_order_relaxed) == NULL) return;
-  _ox_heap_enter(heap); /* the taken chain exists only in this thread */
-  ox_block_t *b = atomic_exchange_explicit(&heap->remote, NULL, memory_order_acquire);
-  while (b) {
-#if OX_SECURE
-    if (OX_UNLIKELY(_ox_segment_lookup(b) != _ox_segment_of_class_block(b))) _ox_link_corrupt(b);
-#endif
-    ox_block_t *next = _ox_remote_link_get(b);
-    _ox_page_free_block(heap, _ox_segment_of_class_block(b), b);
-    b = next;
-  }
-  _ox_heap_leave(heap);
-}
-
-/* Push the chain first..last (linked already) onto the heap's remote list. */
-static void push_remote_chain(ox_heap_t *heap, ox_block_t *first, ox_block_t *last) {
-  ox_block_t *head = atomic_load_explicit(&heap->remote, memory_order_relaxed);
-  do {
-    _ox_remote_link_set(last, head);
-  } while (!atomic_compare_exchange_weak_explicit(&heap->remote, &head, first, memory_order_seq_cst,
-                                                  memory_order_relaxed));
-  /* Its thread may have exited meanwhile: nobody would collect these
-   * (see heap_abandon for the other side). */
-  if (atomic_load(&heap->state) == OX_HEAP_ABANDONED && heap_try_claim(heap, OX_HEAP_COLLECTING)) {
-    heap_give_back(heap);
-    heap_abandon(heap);
-  }
-}
-
-void _ox_remote_batch_flush(ox_heap_t *me) {
-  if (me->batch_count == 0) return;
-  _ox_heap_enter(me); /* pushed but not yet forgotten: not to be pushed twice */
-  ox_block_t *first = me->batch_first, *last = me->batch_last;
-  me->batch_first = me->batch_last = NULL;
-  me->batch_count = 0;
-  push_remote_chain(me->batch_to, first, last);
-  _ox_heap_leave(me);
-}
-
-/* Free a block of `heap` at once if that heap's thread has exited (the
- * caller collects the heap for a moment). */
-OX_INLINE bool free_into_abandoned(ox_heap_t *heap, ox_segment_t *seg, void *p) {
-  if (!heap_try_claim(heap, OX_HEAP_COLLECTING)) return false;
-  _ox_heap_collect_remote(heap);
-  _ox_page_free_block(heap, seg, p);
-  heap_abandon(heap);
-  return true;
-}
-
-/* Add `b` to `me`'s batch for `heap`. */
-static void batch_add(ox_heap_t *me, ox_heap_t *heap, ox_block_t *b) {
-  if (me->batch_to != heap) {
-    _ox_remote_batch_flush(me);
-    me->batch_to = heap;
-  }
-  if (me->batch_count++ == 0) me->batch_last = b;
-  _ox_remote_link_set(b, me->batch_count == 1 ? NULL : me->batch_first);
-  me->batch_first = b;
-  if (me->batch_count >= OX_REMOTE_BATCH) _ox_remote_batch_flush(me);
-}
-
-void _ox_remote_send(ox_heap_t *me, ox_block_t *b) {
-  ox_segment_t *seg = _ox_segment_of_class_block(b);
-  ox_heap_t *heap = seg->heap;
-  if (heap == me)
-    _ox_page_free_block(me, seg, b);
-  else if (!free_into_abandoned(heap, seg, b))
-    batch_add(me, heap, b);
-}
-
-/* Free a class block owned by another heap: keep it for this thread's
- * next allocations (reuse.h), or batch it for that heap's remote list, or
- * free it at once if the heap's thread has exited. */
-void _ox_free_remote(ox_segment_t *seg, void *p) {
-  ox_heap_t *heap = seg->heap;
-  ox_heap_t *me = _ox_tl_heap;
-  ox_block_t *b = p;
-  ox_page_t *page = _ox_segment_page_of(seg, p);
-  uint32_t bsize = page->block_size; /* read first: the free below may release the page */
-  /* Its thread exited: straight home (kept here, the block would hold the
-   * page of a heap that nobody else frees into). */
-  if (free_into_abandoned(heap, seg, p)) {
-    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bsize);
-    return;
-  }
-  if (atomic_load_explicit(&heap->owner, memory_order_relaxed) ==
-      thread_token()) { /* a first-class heap of this thread */
-    if (me != &_ox_empty_heap) OX_OWNER_ADD(me->remote_sent_bytes, bsize);
-    _ox_page_free_block(heap, seg, p);
-    return;
-  }
-  /* No batch without a heap of our own, nor into a first-class heap
-   * (ox_heap_destroy must not leave blocks on their way to it). */
-  if (me == &_ox_empty_heap ||
-      atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS) {
-    atomic_fetch_add_explicit(&heap->remote_frees, 1, memory_order_relaxed);
-    push_remote_chain(heap, b, b);
-    return;
-  }
-  _ox_heap_enter(me);
-  /* A block kept in the reuse list counts through the list's capacity
-   * (stats.c): no work here. */
-  if (!_ox_reuse_put(me, heap, page, b)) {
-    batch_add(me, heap, b);
-    OX_OWNER_ADD(me->remote_sent_bytes, bsize);
-  }
-  OX_OWNER_ADD(me->remote_frees_sent, 1);
-  _ox_heap_leave(me);
-}
+/* ---- collecting ------------------------------------------------------------ */
 
 /* Claim every abandoned heap (with frees waiting for it, or all) and
  * give back what it holds. */
@@ -436,15 +320,17 @@ void _ox_heap_collect_abandoned_all(bool all) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
     if (all && alive_orphaned(h)) { /* its thread died without its exit hook */
       set_owner(h, NULL);
-      heap_give_back(h);
+      atomic_store(&h->state, OX_HEAP_COLLECTING); /* as at a thread's exit */
+      _ox_heap_give_back_held(h);
       alive_drop(h);
-      heap_abandon(h);
+      _ox_remote_abandon(h);
       continue;
     }
-    if (!all && atomic_load_explicit(&h->remote, memory_order_relaxed) == NULL) continue;
-    if (!heap_try_claim(h, OX_HEAP_COLLECTING)) continue;
-    heap_give_back(h);
-    heap_abandon(h);
+    if (!all && atomic_load_explicit(&h->remote_pages, memory_order_relaxed) == NULL &&
+        atomic_load_explicit(&h->remote_late, memory_order_relaxed) == 0)
+      continue;
+    if (!_ox_heap_claim(h, OX_HEAP_COLLECTING)) continue;
+    _ox_heap_give_back(h);
   }
 }
 
@@ -456,9 +342,8 @@ void _ox_heap_purge_others(uint64_t now) {
     int state = atomic_load_explicit(&h->state, memory_order_relaxed);
     if (state == OX_HEAP_ACTIVE || state == OX_HEAP_FIRST_CLASS)
       _ox_segment_purge_try(h, now);
-    else if (state == OX_HEAP_ABANDONED && heap_try_claim(h, OX_HEAP_COLLECTING)) {
-      heap_give_back(h);
-      heap_abandon(h);
+    else if (state == OX_HEAP_ABANDONED && _ox_heap_claim(h, OX_HEAP_COLLECTING)) {
+      _ox_heap_give_back(h);
     }
   }
 }
@@ -472,8 +357,8 @@ void _ox_heap_collect_own(bool force) {
   if (heap == &_ox_empty_heap) return;
   _ox_heap_enter(heap);
   _ox_reuse_flush(heap);
-  _ox_remote_batch_flush(heap);
-  _ox_heap_collect_remote(heap);
+  _ox_remote_collect_queued(heap);
+  _ox_heap_collect_remote_pages(heap, true);
   _ox_heap_release_empty_pages(heap);
   _ox_segment_purge(heap, _ox_os_now_ms(), force);
   _ox_heap_leave(heap);

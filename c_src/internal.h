@@ -149,6 +149,10 @@ void *_ox_alloc_sampled_block(ox_heap_t *heap, size_t size); /* a sampled block 
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
 void _ox_page_zero_block(ox_page_t *page, void *block, size_t size); /* calloc, reused memory */
+/* Take the page's remote list into its local_free (all: even when that
+ * means walking it), then move the page off the full list or retire it. */
+void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all);
+void _ox_heap_collect_remote_pages(ox_heap_t *heap, bool all); /* every page's */
 void _ox_heap_release_empty_pages(ox_heap_t *heap);
 void _ox_heap_sync_live(ox_heap_t *heap); /* bring heap->live[] up to date (owner only) */
 
@@ -195,12 +199,38 @@ void _ox_heap_clear(ox_heap_t *heap);
 void _ox_heap_retire_first_class(ox_heap_t *heap);
 typedef void (*ox_heap_visitor)(ox_heap_t *heap, void *arg);
 void _ox_heap_visit_all(ox_heap_visitor visit, void *arg);
-void _ox_heap_collect_remote(ox_heap_t *heap);
+void _ox_heap_collect_abandoned(void);               /* those with remote frees waiting */
+bool _ox_heap_claim(ox_heap_t *heap, int new_state); /* an ABANDONED heap, for this thread */
+void _ox_heap_give_back_held(ox_heap_t *heap);       /* a held heap gives back what it can */
+
+/* ---- remote.c: frees into other threads' heaps, per-page remote lists --
+ * page->remote_free: the list's head (16-aligned, below 2^48), its length
+ * in bits 48..63, and two flags: WATCH (the owner asks the next push to
+ * queue the page on heap->remote_pages) and QUEUED (it is, or is about to
+ * be, on that list: not to be given back to its segment). */
+#define OX_RF_WATCH    ((uint64_t)1)
+#define OX_RF_QUEUED   ((uint64_t)2)
+#define OX_RF_ONE      ((uint64_t)1 << 48)
+#define OX_RF_PTR_MASK ((OX_RF_ONE - 1) & ~(uint64_t)15)
+OX_INLINE uint32_t _ox_remote_count(uint64_t w) { return (uint32_t)(w >> 48); }
+OX_INLINE ox_block_t *_ox_remote_head(uint64_t w) {
+  return (ox_block_t *)(uintptr_t)(w & OX_RF_PTR_MASK);
+}
+/* Owner: arm WATCH on a page with an empty list (a page going to the full
+ * list); false if blocks wait (take them).  QUEUED: it will be looked at. */
+OX_INLINE bool _ox_remote_watch(ox_page_t *page) {
+  uint64_t w = atomic_load_explicit(&page->remote_free, memory_order_seq_cst);
+  if (w & (OX_RF_QUEUED | OX_RF_WATCH)) return _ox_remote_count(w) == 0 || (w & OX_RF_QUEUED);
+  if (_ox_remote_count(w) != 0) return false;
+  return atomic_compare_exchange_strong_explicit(&page->remote_free, &w, w | OX_RF_WATCH,
+                                                 memory_order_seq_cst, memory_order_seq_cst);
+}
 void _ox_free_remote(ox_segment_t *seg, void *p);
-void _ox_remote_batch_flush(ox_heap_t *me);
 void _ox_remote_send(ox_heap_t *me, ox_block_t *b); /* a block of another heap, to its owner */
-#define OX_REMOTE_BATCH 32                          /* remote frees sent in one atomic push */
-void _ox_heap_collect_abandoned(void);              /* those with remote frees waiting */
+uint64_t _ox_remote_take(ox_page_t *page);          /* owner: the whole list (QUEUED stays) */
+void _ox_remote_collect_queued(ox_heap_t *heap);    /* owner: the pages on heap->remote_pages */
+void _ox_remote_abandon(ox_heap_t *heap);           /* let a held heap go (ABANDONED) */
+void _ox_remote_after_fork_child(ox_heap_t *heap);  /* forget QUEUED marks of vanished pushers */
 
 /* ---- reuse.c: blocks of other heaps reused by the thread that freed them
  * (the inline parts: reuse.h) */

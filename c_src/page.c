@@ -169,6 +169,44 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (prof) prof_grant(page, n);
 }
 
+/* ---- blocks freed by other threads (pushed by remote.c) -------------------- */
+
+/* A page that a remote free is queueing for its owner stays until the
+ * owner takes it off heap->remote_pages (remote.c). */
+static bool page_queued(const ox_page_t *page) {
+  return (atomic_load_explicit(&page->remote_free, memory_order_acquire) & OX_RF_QUEUED) != 0;
+}
+
+/* Move the page's remote list into local_free: the chain as it is when
+ * local_free is empty (no block is read), else only if `all` or the page
+ * then empties, appended to local_free (a walk of the owner's own frees,
+ * in its cache, not of the chain other cores wrote).  The blocks stop
+ * counting in `used`.  A page with live sampled blocks walks the chain to
+ * let profiling see each free (prof_sample.c).  Returns the blocks taken. */
+static OX_NOINLINE uint32_t page_take_remote(ox_heap_t *heap, ox_page_t *page, bool all) {
+  uint64_t w = atomic_load_explicit(&page->remote_free, memory_order_seq_cst);
+  uint32_t n = _ox_remote_count(w);
+  if (n == 0 || (page->local_free && !all && n != page->used)) return 0;
+  w = _ox_remote_take(page);
+  n = _ox_remote_count(w);
+  ox_block_t *chain = _ox_remote_head(w);
+  if (n == 0) return 0;
+  OX_OWNER_ADD(heap->collected_bytes, (uint64_t)n * page->block_size);
+  if (OX_UNLIKELY(page->prof_live))
+    for (ox_block_t *b = chain; b && page->prof_live; b = _ox_link_get(b))
+      _ox_prof_page_free(page, b);
+  if (OX_UNLIKELY(page->local_free != NULL)) {
+    ox_block_t *tail = page->local_free, *next;
+    while ((next = _ox_link_get(tail)) != NULL) tail = next;
+    _ox_link_set(tail, chain);
+    chain = page->local_free;
+  }
+  atomic_signal_fence(memory_order_release); /* linked before published (fork) */
+  page->local_free = chain;
+  page->used -= n;
+  return n;
+}
+
 /* Zeroed allocation of `block` (`size` bytes) in memory that an earlier
  * page may have written (not free_zero): clear it, and give the OS back the
  * page's written memory past its carved blocks, so that every block carved
@@ -201,6 +239,11 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       n = page->prof_held_count;
       page->prof_take_sampled = 1;
     } else {
+      /* Blocks other threads freed, when the owner's own have run out:
+       * their whole list in one step (remote.c). */
+      if (!page->local_free &&
+          _ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_relaxed)))
+        page_take_remote(heap, page, false);
       /* Every block carved and not in use is in local_free now. */
       n = page->capacity - page->used;
       OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * page->block_size);
@@ -286,6 +329,9 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
       queue_sync_direct(heap, cls); /* it may point at the reuse list */
       return page;
     }
+    /* A remote free that arrives from now on tells the heap (remote.c);
+     * one that came meanwhile: refill again. */
+    if (!_ox_remote_watch(page)) continue;
     page_to_full(heap, page);
     page = next;
   }
@@ -347,7 +393,8 @@ static void purge_if_due(ox_heap_t *heap, uint64_t now) {
   _ox_heap_enter(heap);
   if (heap->spare_pages) release_spare_pages(heap, delay ? last : UINT64_MAX);
   _ox_reuse_flush(heap); /* give other heaps their blocks back from time to time */
-  _ox_remote_batch_flush(heap);
+  /* Pages that remote frees emptied while no refill looked at them. */
+  _ox_heap_collect_remote_pages(heap, false);
   _ox_segment_purge(heap, now, false);
   _ox_heap_leave(heap);
   _ox_segment_cache_purge(now, false);
@@ -355,9 +402,14 @@ static void purge_if_due(ox_heap_t *heap, uint64_t now) {
 }
 
 OX_INLINE void heap_maintenance(ox_heap_t *heap) {
-  _ox_remote_batch_flush(heap);
-  _ox_heap_collect_remote(heap);
+  _ox_remote_collect_queued(heap);
   if (++heap->slow_calls % PURGE_CHECK_INTERVAL != 0) return;
+  /* Pages that remote frees emptied while they waited in a class queue go
+   * back to their segment, for any class to use. */
+  if (atomic_load_explicit(&heap->remote_dirty, memory_order_relaxed)) {
+    atomic_store_explicit(&heap->remote_dirty, 0, memory_order_relaxed);
+    _ox_heap_collect_remote_pages(heap, false);
+  }
   purge_if_due(heap, _ox_os_now_ms());
 }
 
@@ -381,6 +433,7 @@ static ox_page_t *prof_page_new(ox_heap_t *heap, unsigned cls) {
     queue_push_back(&heap->full, page);
     heap->prof_page[cls] = page;
     page_extend(heap, page, false);
+    _ox_remote_watch(page); /* frees from other threads tell the heap (remote.c) */
   }
   _ox_heap_leave(heap);
   return page;
@@ -395,14 +448,20 @@ static void prof_page_release(ox_heap_t *heap, ox_page_t *page) {
 
 /* A free of a page of sampled blocks: it stays on the full list; empty, it
  * goes back to its segment, unless it is its class's current one in a
- * live thread's heap (not for a large page: a whole segment). */
-static void prof_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+ * live thread's heap (not for a large page: a whole segment), or a remote
+ * free is queueing it (remote.c).  True if it went back. */
+static bool prof_page_after_free(ox_heap_t *heap, ox_page_t *page) {
+  bool release = false;
   _ox_heap_enter(heap);
   page_sync_live(heap, page);
-  if (page->used == 0 && (heap->prof_page[page->class_idx] != page ||
-                          page->block_size > OX_MEDIUM_MAX || _ox_heap_unowned(heap)))
+  if (page->used == 0 && !page_queued(page) &&
+      (heap->prof_page[page->class_idx] != page || page->block_size > OX_MEDIUM_MAX ||
+       _ox_heap_unowned(heap))) {
     prof_page_release(heap, page);
+    release = true;
+  }
   _ox_heap_leave(heap);
+  return release;
 }
 
 /* A block of the class's page of sampled blocks; NULL without memory. */
@@ -581,12 +640,27 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
 
 /* Give an empty page back to its segment. */
 static void page_release(ox_heap_t *heap, ox_page_t *page) {
+  if (page_queued(page)) return;
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   page_unkeep(heap, page);
   queue_unlink(q, page);
   queue_sync_direct(heap, page->class_idx);
   page_forget_unused(heap, page);
   _ox_segment_page_free(heap, page);
+}
+
+/* Settle a page whose `used` crossed its free_trigger: off the full list,
+ * retired if empty.  True if it was retired. */
+OX_INLINE bool page_settle(ox_heap_t *heap, ox_page_t *page) {
+  page_sync_live(heap, page);
+  if (page->in_full) page_unfull(heap, page);
+  if (page->prof_live) { /* still holds a sampled block, so it is not empty */
+    page->free_trigger = INT32_MAX;
+    return false;
+  }
+  if (page->used != 0) return false;
+  page_retire(heap, page);
+  return true;
 }
 
 /* Called when a free crossed the page's free_trigger: the page was on the
@@ -604,16 +678,46 @@ OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
     }
   }
   _ox_heap_enter(heap);
-  page_sync_live(heap, page);
-  if (page->in_full) page_unfull(heap, page);
-  if (page->prof_live) { /* still holds a sampled block, so it is not empty */
-    page->free_trigger = INT32_MAX;
-  } else if (page->used == 0) {
-    page_retire(heap, page);
-    /* A program that only frees for a while still gives memory back
-     * once the delay has passed (one look at the coarse clock per page
-     * that empties). */
-    purge_if_due(heap, _ox_os_now_ms());
+  /* A program that only frees for a while still gives memory back once
+   * the delay has passed (one look at the coarse clock per page that
+   * empties). */
+  if (page_settle(heap, page)) purge_if_due(heap, _ox_os_now_ms());
+  _ox_heap_leave(heap);
+}
+
+void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all) {
+  for (;;) {
+    uint32_t n = page_take_remote(heap, page, all);
+    if (page->prof_only) { /* stays on the full list, watched, until it goes back */
+      if (n != 0 && prof_page_after_free(heap, page)) return;
+      if (n == 0 && _ox_remote_watch(page)) return;
+      continue;
+    }
+    if (page->in_full && n == 0) {
+      /* Still nothing to give: watched again, unless a block just came. */
+      if (_ox_remote_watch(page)) return;
+      continue;
+    }
+    if ((int32_t)page->used <= page->free_trigger) page_settle(heap, page);
+    return;
+  }
+}
+
+/* Every page's remote list: pages emptied by remote frees go back to
+ * their segment (purge, ox_collect, thread exit). */
+void _ox_heap_collect_remote_pages(ox_heap_t *heap, bool all) {
+  _ox_heap_enter(heap);
+  for (ox_page_t *page = heap->full.first, *next; page; page = next) {
+    next = page->next;
+    if (_ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_seq_cst)))
+      _ox_page_collect_remote(heap, page, all);
+  }
+  for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) {
+    for (ox_page_t *page = heap->queue[cls].first, *next; page; page = next) {
+      next = page->next;
+      if (_ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_seq_cst)))
+        _ox_page_collect_remote(heap, page, all);
+    }
   }
   _ox_heap_leave(heap);
 }
@@ -638,7 +742,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
     ox_page_t *page = q->first;
     while (page) {
       ox_page_t *next = page->next;
-      if (page->used == 0) {
+      if (page->used == 0 && !page_queued(page)) {
         page_unkeep(heap, page);
         queue_unlink(q, page);
         page_forget_unused(heap, page);
@@ -647,7 +751,8 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
       page = next;
     }
     queue_sync_direct(heap, cls);
-    if (_ox_prof_ever && heap->prof_page[cls] && heap->prof_page[cls]->used == 0)
+    if (_ox_prof_ever && heap->prof_page[cls] && heap->prof_page[cls]->used == 0 &&
+        !page_queued(heap->prof_page[cls]))
       prof_page_release(heap, heap->prof_page[cls]);
   }
   /* A heap without a thread purges everything at once. */

@@ -74,7 +74,8 @@ typedef struct ox_heap_s ox_heap_t;
 typedef struct ox_segment_s ox_segment_t;
 
 /* One page: a run of blocks of one size class.  Only the owning heap's
- * thread touches it (other threads free into the heap's remote list).
+ * thread touches it, but for `remote_free`, which other threads push the
+ * blocks they free onto (remote.c).
  * 128 bytes, so that a page is found from its index by a shift; the first
  * 64-byte line holds everything the fast paths read. */
 typedef struct ox_page_s {
@@ -103,7 +104,10 @@ typedef struct ox_page_s {
   /* ---- second line: slow paths only ---- */
   _Alignas(64) struct ox_page_s *next; /* in a class queue or the full list */
   struct ox_page_s *prev;
-  uint64_t freed_at_ms;  /* when it last became unused (purge delay) */
+  union {
+    uint64_t freed_at_ms;          /* not in use: when it last became unused (purge delay) */
+    struct ox_page_s *remote_next; /* in use: next on heap->remote_pages (remote.c) */
+  };
   uint32_t generation;   /* new each time the page gets a class */
   uint32_t live_counted; /* the part of `used` already in heap->live[] */
   uint32_t zero_from;    /* the page's memory read as zero from this offset on
@@ -123,6 +127,9 @@ typedef struct ox_page_s {
   uint16_t prof_live;        /* live sampled blocks of the page */
   uint8_t prof_take_sampled; /* the slow path's next allocation is a sampled one */
   uint8_t prof_only;         /* holds sampled blocks only (heap->prof_page) */
+  /* Blocks other threads freed into the page (remote.c): the list's head,
+   * its length in the top 16 bits and two flags in the low 4 bits. */
+  _Atomic uint64_t remote_free;
 } ox_page_t;
 _Static_assert(sizeof(ox_page_t) == 128, "a page is found by shifting its index");
 
@@ -212,14 +219,7 @@ struct ox_heap_s {
   /* A robust mutex the owning thread holds while it lives: should the
    * thread die without its exit hook, the kernel marks it (heap.c). */
   pthread_mutex_t alive;
-  ox_heap_t *next_all; /* list of every heap (push only) */
-  _Atomic int state;
-  /* Frees this heap's thread made into one other heap, pushed there in one
-   * batch (one atomic operation) when the target changes, when the batch
-   * is full, and on this heap's slow path and thread exit. */
-  ox_heap_t *batch_to;
-  ox_block_t *batch_first, *batch_last;
-  uint32_t batch_count;
+  ox_heap_t *next_all;              /* list of every heap (push only) */
   _Atomic size_t remote_frees_sent; /* statistics: frees into other heaps (as live[]) */
   /* Statistics: bytes of empty pages kept for their class (page_retire),
    * as of the owner's last slow path; written by the heap's holder only. */
@@ -246,9 +246,15 @@ struct ox_heap_s {
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;
-  /* Frees from other threads, collected in one batch by the owner. */
-  _Alignas(64) _Atomic(ox_block_t *) remote;
-  _Atomic size_t remote_frees; /* statistics: from threads without a heap */
+  /* Read by every remote free (remote.c), so on a line the owner's
+   * frequent writes do not touch. */
+  _Alignas(64) _Atomic int state;
+  /* Full pages that a remote free made non-empty, for the owner's slow
+   * path (remote.c); linked through page->remote_next. */
+  _Atomic(ox_page_t *) remote_pages;
+  _Atomic uint32_t remote_late;  /* a remote free found the heap claimed (remote.c) */
+  _Atomic uint32_t remote_dirty; /* a page in a class queue got a remote list (remote.c) */
+  _Atomic size_t remote_frees;   /* statistics: from threads without a heap */
   _Alignas(64) char pad_after_remote[1];
 };
 

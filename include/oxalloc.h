@@ -109,7 +109,9 @@ void ox_collect(bool force);
  * exit, so a snapshot taken while they run is approximate.  A block
  * freed by a thread other than its owner counts as live until the owning
  * heap collects it (on its next allocation slow path, or when its thread
- * exits): up to 32 such blocks may also wait in the freeing thread. */
+ * exits); blocks of up to 1 KiB that the freeing thread keeps for its own
+ * allocations of the class (at most 8 KiB per class) count as live until
+ * it allocates them, purges or exits. */
 typedef struct ox_stats {
   size_t allocated_bytes;  /* bytes in live blocks (block sizes, huge included) */
   size_t allocated_blocks; /* live blocks */

@@ -72,7 +72,11 @@
     X(double_free_remote_reported, NULL, 60)                 \
     X(double_free_huge_unmapped_reported, "OXALLOC_HUGE_CACHE_MB=0", 60) \
     X(stray_free_uncarved_refused, NULL, 30)                 \
-    X(stray_sized_free_refused, NULL, 30)
+    X(stray_sized_free_refused, NULL, 30)                    \
+    X(remote_frees_arrive_at_once, NULL, 30)                 \
+    X(remote_full_pages_return, NULL, 30)                    \
+    X(remote_emptied_pages_purged, "OXALLOC_PURGE_DELAY=0", 30) \
+    X(remote_free_into_exiting, NULL, 60)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)
