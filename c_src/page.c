@@ -687,7 +687,9 @@ OX_NOINLINE void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page) {
 
 void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all) {
   for (;;) {
-    uint32_t n = page_take_remote(heap, page, all);
+    /* A full page (a page of sampled blocks too, whose local frees leave it
+     * there) takes every block that came, or it could not be watched. */
+    uint32_t n = page_take_remote(heap, page, all || page->in_full);
     if (page->prof_only) { /* stays on the full list, watched, until it goes back */
       if (n != 0 && prof_page_after_free(heap, page)) return;
       if (n == 0 && _ox_remote_watch(page)) return;

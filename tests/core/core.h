@@ -76,7 +76,8 @@
     X(remote_frees_arrive_at_once, NULL, 30)                 \
     X(remote_full_pages_return, NULL, 30)                    \
     X(remote_emptied_pages_purged, "OXALLOC_PURGE_DELAY=0", 30) \
-    X(remote_free_into_exiting, NULL, 60)
+    X(remote_free_into_exiting, NULL, 60)                    \
+    X(remote_free_sampled_blocks, NULL, 30)
 
 #define CORE_DECLARE(name, env, secs) void test_##name(void);
 CORE_TESTS(CORE_DECLARE)

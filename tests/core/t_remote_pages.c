@@ -218,3 +218,49 @@ void test_remote_free_into_exiting(void)
     CHECKF(s.segments_in_use <= 2, "%zu segments still in use",
            s.segments_in_use);
 }
+
+/* ---- sampled blocks freed by another thread ------------------------------- */
+
+#define SAMPLED_N 2000
+
+static void *sampled[SAMPLED_N];
+
+static void *sampled_freer(void *arg)
+{
+    (void)arg;
+    for (int i = 1; i < SAMPLED_N; i += 4)
+        ox_free(sampled[i]);
+    return NULL;
+}
+
+/* With every allocation sampled, blocks come from the pages of sampled
+ * blocks, which stay on the full list.  A quarter is freed by another
+ * thread, a quarter here (their page's local list), half stays live; the
+ * owner then takes the remote quarter back (ox_collect, and allocations)
+ * without spinning or losing a block. */
+void test_remote_free_sampled_blocks(void)
+{
+    CHECK(ox_prof_start(1) == 0);
+    for (int i = 0; i < SAMPLED_N; i++) {
+        sampled[i] = ox_malloc(64);
+        CHECK(sampled[i] != NULL);
+    }
+    pthread_t t;
+    CHECK(pthread_create(&t, NULL, sampled_freer, NULL) == 0);
+    pthread_join(t, NULL);
+    for (int i = 2; i < SAMPLED_N; i += 4)
+        ox_free(sampled[i]);
+    ox_collect(false);
+    for (int i = 1; i < SAMPLED_N; i += 4) {
+        sampled[i] = ox_malloc(64);
+        CHECK(sampled[i] != NULL);
+    }
+    size_t live = live_of_size(64);
+    printf("sampled 64 B blocks live: %zu (%d expected)\n", live,
+           SAMPLED_N / 4 * 3);
+    CHECKF(live == SAMPLED_N / 4 * 3, "%zu live", live);
+    for (int i = 0; i < SAMPLED_N; i++)
+        if (i % 4 != 2)
+            ox_free(sampled[i]);
+    ox_prof_stop();
+}
