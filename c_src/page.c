@@ -605,6 +605,10 @@ static void release_spare_pages(ox_heap_t *heap, uint64_t before) {
 }
 
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
+  /* Queued by a remote free (remote.c): retired when the owner takes it
+   * off heap->remote_pages; meanwhile page->remote_next, which shares its
+   * word with freed_at_ms, must stay as the pusher wrote it. */
+  if (page_queued(page)) return;
   ox_page_queue_t *q = &heap->queue[page->class_idx];
   /* Keep a class's last page, so alloc/free of one block does not map and
    * unmap a page each time; not in a heap whose thread has gone. */

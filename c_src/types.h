@@ -105,7 +105,7 @@ typedef struct ox_page_s {
   _Alignas(64) struct ox_page_s *next; /* in a class queue or the full list */
   struct ox_page_s *prev;
   union {
-    uint64_t freed_at_ms;          /* not in use: when it last became unused (purge delay) */
+    uint64_t freed_at_ms;          /* free or spare: when it last became unused (purge delay) */
     struct ox_page_s *remote_next; /* in use: next on heap->remote_pages (remote.c) */
   };
   uint32_t generation;   /* new each time the page gets a class */
