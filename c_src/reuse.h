@@ -49,9 +49,13 @@ OX_INLINE bool _ox_reuse_put(ox_heap_t *me, ox_heap_t *heap, ox_page_t *page, ox
    * to its owner. */
   if (cls >= OX_REUSE_CLASSES || atomic_load_explicit(&me->live[cls], memory_order_relaxed) <= 0)
     return false;
-  /* Once profiling has run, a block goes home: its page may hold sampled
-   * blocks, whose frees the owner must see (prof_sample.c). */
-  if (_ox_prof_ever) return false;
+  /* A sampled block goes home: its owner must see its free (prof_sample.c).
+   * Sampled blocks live on pages of their own (prof_only, set before any
+   * of the page's blocks was handed out, so this read races with nothing);
+   * the one exception, a sample that an over-aligned realloc moved onto an
+   * ordinary page, may be kept here and stays in the live profile until it
+   * goes home (docs/profiling.md). */
+  if (page->prof_only) return false;
   ox_page_t *list = &me->reuse[cls];
   if (list->capacity - list->used >= list->reserved ||
       atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
