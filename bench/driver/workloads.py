@@ -96,8 +96,16 @@ class Launch:
         self.expect = expect    # the allocator the run must report
 
     def command_line(self):
-        env = " ".join(f"{k}='{v}'" if " " in v else f"{k}={v}" for k, v in self.env_extra.items())
-        return (env + " " if env else "") + " ".join(self.argv)
+        """The run as a shell line to repeat it from the checkout: paths
+        inside the checkout are shown relative to it (the report is
+        published, and a reader's checkout is elsewhere)."""
+        env = " ".join(f"{k}='{v}'" if " " in v else f"{k}={_shown(v)}" for k, v in self.env_extra.items())
+        return (env + " " if env else "") + " ".join(_shown(a) for a in self.argv)
+
+
+def _shown(arg):
+    here = os.getcwd() + os.sep
+    return os.path.relpath(arg) if str(arg).startswith(here) else str(arg)
 
 
 def _preload(allocator, oxalloc_so):
