@@ -8,8 +8,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/../cases.sh"
 
 run fork_huge_lock 110 "$dir/fork_huge_lock"
 run fork_first_alloc 110 "$dir/fork_first_alloc"
-run fork_before_ctor 110 "$dir/fork_before_ctor"
-run fork_init_early 110 "$dir/fork_init_early"
+run fork_before_ctor 110 env OXTEST_FORK_EARLY=1 "$dir/fork_huge_lock"
+run fork_init_early 110 "$dir/fork_first_alloc" early
 run fork_child_reuses 70 "$dir/fork_child_reuses"
 run fork_states 110 "$dir/fork_states"
 run exited_threads_return 70 "$dir/exited_threads_return"

@@ -6,7 +6,7 @@
 
 LIFECYCLE_DIR    := $(BUILD)/tests/lifecycle
 LIFECYCLE_LIB    ?= $(BUILD)/liboxalloc.a
-LIFECYCLE_PROGS  := fork_huge_lock fork_first_alloc fork_before_ctor fork_init_early \
+LIFECYCLE_PROGS  := fork_huge_lock fork_first_alloc \
                     fork_child_reuses fork_states exited_threads_return tls_dtor_alloc \
                     tls_dtor_first_alloc key_exhaustion collect_now trim_override \
                     background_idle unused_stats free_path_purge
