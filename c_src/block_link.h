@@ -49,25 +49,11 @@ OX_INLINE void _ox_link_set(ox_block_t *b, ox_block_t *next) {
 #endif
 }
 
-/* Next block of a heap's remote list: any segment, checked by the caller. */
-OX_INLINE ox_block_t *_ox_remote_link_get(const ox_block_t *b) {
-#if OX_CHECKED
-  _ox_checked_verify_link(b);
-#endif
-#if OX_SECURE
-  return (ox_block_t *)((uintptr_t)b->next ^ _ox_link_code(b));
-#else
-  return b->next;
-#endif
-}
-
-#define _ox_remote_link_set _ox_link_set
-
 /* ---- the freed mark --------------------------------------------------------
  * Release and secure builds: a block's second word holds its freed mark
  * from the moment it is freed (or carved into a page's free list) until it
  * is handed out, whichever list it travels through (its page's, a kept
- * list, a remote batch or list, an abandoned heap's page), and nothing
+ * list, a page's remote list, an abandoned heap's page), and nothing
  * but a hand-out clears it.  Every free of the program's - ox_free, free,
  * rust_dealloc, the old block of a realloc, ox_heap_free, frees into other
  * threads' and exited threads' heaps - passes _ox_free_in_page

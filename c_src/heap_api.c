@@ -3,7 +3,7 @@
  * thread's, whose blocks can all be released at once.  They reuse the
  * thread-heap machinery: a first-class heap is an ox_heap_t whose owner is
  * the creating thread, so frees from that thread are local and frees from
- * others go through its remote list.
+ * others go onto its pages' remote lists (remote.c).
  */
 #include <errno.h>
 #include <stdint.h>
