@@ -175,6 +175,12 @@ OX_INLINE void _ox_heap_leave(ox_heap_t *heap) {
   atomic_store_explicit(&heap->busy, atomic_load_explicit(&heap->busy, memory_order_relaxed) - 1,
                         memory_order_release);
 }
+/* A heap's page queues, i < OX_HEAP_QUEUES: each class's, then the full
+ * list - every page the heap holds. */
+#define OX_HEAP_QUEUES (OX_CLASS_COUNT + 1)
+OX_INLINE ox_page_queue_t *_ox_heap_queue(ox_heap_t *heap, unsigned i) {
+  return i < OX_CLASS_COUNT ? &heap->queue[i] : &heap->full;
+}
 /* No thread owns the heap (its thread exited): nobody will reuse its free
  * pages soon, so they go back to the OS at once. */
 OX_INLINE bool _ox_heap_unowned(ox_heap_t *heap) {

@@ -226,6 +226,19 @@ void _ox_page_zero_block(ox_page_t *page, void *block, size_t size) {
   if (carved < page->zero_from) page->zero_from = (uint32_t)carved;
 }
 
+/* The page's own freed blocks become its free list (`free` is empty: every
+ * carved block not in use is in local_free); returns how many. */
+OX_INLINE uint32_t page_use_local_free(ox_heap_t *heap, ox_page_t *page) {
+  uint32_t n = page->capacity - page->used;
+  OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * page->block_size);
+  ox_block_t *local = page->local_free;
+  page->local_free = NULL;
+  atomic_signal_fence(memory_order_release);
+  page->free = local;
+  page->free_zero = 0;
+  return n;
+}
+
 /* Make `free` non-empty if the page has any block to give. */
 OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (!page->free) {
@@ -238,21 +251,15 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       page->prof_held = NULL;
       n = page->prof_held_count;
       page->prof_take_sampled = 1;
+      page->free_zero = 0;
     } else {
       /* Blocks other threads freed, when the owner's own have run out:
        * their whole list in one step (remote.c). */
       if (!page->local_free &&
           _ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_relaxed)))
         page_take_remote(heap, page, false);
-      /* Every block carved and not in use is in local_free now. */
-      n = page->capacity - page->used;
-      OX_OWNER_ADD(heap->granted_bytes, (uint64_t)n * page->block_size);
-      ox_block_t *local = page->local_free;
-      page->local_free = NULL;
-      atomic_signal_fence(memory_order_release);
-      page->free = local;
+      n = page_use_local_free(heap, page);
     }
-    page->free_zero = 0;
     if (prof && page->free) {
       prof_grant(page, n);
       return true; /* a block for the slow path, or a sampled allocation */
@@ -304,8 +311,7 @@ static void queue_sync_live(ox_heap_t *heap, ox_page_queue_t *q) {
 }
 
 void _ox_heap_sync_live(ox_heap_t *heap) {
-  for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) queue_sync_live(heap, &heap->queue[cls]);
-  queue_sync_live(heap, &heap->full);
+  for (unsigned i = 0; i < OX_HEAP_QUEUES; i++) queue_sync_live(heap, _ox_heap_queue(heap, i));
 }
 
 /* ---- the slow path --------------------------------------------------------- */
@@ -467,14 +473,7 @@ static bool prof_page_after_free(ox_heap_t *heap, ox_page_t *page) {
 /* A block of the class's page of sampled blocks; NULL without memory. */
 static void *sampled_block(ox_heap_t *heap, unsigned cls) {
   ox_page_t *page = heap->prof_page[cls];
-  if (page && !page->free && page->local_free) { /* its freed blocks, as page_refill */
-    OX_OWNER_ADD(heap->granted_bytes, (uint64_t)(page->capacity - page->used) * page->block_size);
-    ox_block_t *local = page->local_free;
-    page->local_free = NULL;
-    atomic_signal_fence(memory_order_release);
-    page->free = local;
-    page->free_zero = 0;
-  }
+  if (page && !page->free && page->local_free) page_use_local_free(heap, page);
   if (page && !page->free) page_extend(heap, page, false);
   if (!page || !page->free) page = prof_page_new(heap, cls);
   if (!page) return NULL;
@@ -713,13 +712,10 @@ void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all) {
  * their segment (purge, ox_collect, thread exit). */
 void _ox_heap_collect_remote_pages(ox_heap_t *heap, bool all) {
   _ox_heap_enter(heap);
-  for (ox_page_t *page = heap->full.first, *next; page; page = next) {
-    next = page->next;
-    if (_ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_seq_cst)))
-      _ox_page_collect_remote(heap, page, all);
-  }
-  for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) {
-    for (ox_page_t *page = heap->queue[cls].first, *next; page; page = next) {
+  /* The full list first: a page it settles moves to its class's queue,
+   * where the walk finds it again with nothing left to take. */
+  for (unsigned i = OX_HEAP_QUEUES; i-- > 0;) {
+    for (ox_page_t *page = _ox_heap_queue(heap, i)->first, *next; page; page = next) {
       next = page->next;
       if (_ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_seq_cst)))
         _ox_page_collect_remote(heap, page, all);

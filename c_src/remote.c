@@ -164,11 +164,9 @@ void _ox_remote_collect_queued(ox_heap_t *heap) {
  * then found by the periodic look at every page).  Single-threaded. */
 void _ox_remote_after_fork_child(ox_heap_t *heap) {
   _ox_remote_collect_queued(heap);
-  for (unsigned c = 0; c <= OX_CLASS_COUNT; c++) {
-    ox_page_queue_t *q = c < OX_CLASS_COUNT ? &heap->queue[c] : &heap->full;
-    for (ox_page_t *page = q->first; page; page = page->next)
+  for (unsigned i = 0; i < OX_HEAP_QUEUES; i++)
+    for (ox_page_t *page = _ox_heap_queue(heap, i)->first; page; page = page->next)
       atomic_fetch_and_explicit(&page->remote_free, ~OX_RF_QUEUED, memory_order_relaxed);
-  }
 }
 
 /* ---- routing a free ------------------------------------------------------- */

@@ -33,9 +33,8 @@ typedef struct {
 
 static uint64_t unused_granted(ox_heap_t *heap) { /* owner only: walks its free lists */
   uint64_t bytes = 0;
-  for (unsigned c = 0; c <= OX_CLASS_COUNT; c++) {
-    ox_page_queue_t *q = c < OX_CLASS_COUNT ? &heap->queue[c] : &heap->full;
-    for (ox_page_t *page = q->first; page; page = page->next) {
+  for (unsigned i = 0; i < OX_HEAP_QUEUES; i++) {
+    for (ox_page_t *page = _ox_heap_queue(heap, i)->first; page; page = page->next) {
       uint64_t n = 0;
       for (ox_block_t *b = page->free; b; b = _ox_link_get(b)) n++;
       for (ox_block_t *b = page->prof_held; b; b = _ox_link_get(b)) n++;
