@@ -195,26 +195,38 @@ static size_t class_block_size(leaf_t *leaf, uintptr_t i, unsigned kind, uintptr
   return d % bsize == 0 && d / bsize < area / bsize ? bsize : 0;
 }
 
+/* The leaf and index of the chunk holding the base of the block at `p`
+ * (the byte before it, as in _ox_segment_lookup), and `p`'s offset there;
+ * NULL if the map never had that chunk. */
+static leaf_t *base_chunk(const void *p, uintptr_t *index, uintptr_t *off) {
+  uintptr_t c = chunk_of((uintptr_t)p - 1);
+  if (c >= OX_MAP_CHUNKS) return NULL;
+  *index = c & (LEAF_SIZE - 1);
+  *off = (uintptr_t)p - (c << OX_SEGMENT_SHIFT);
+  return leaf_of(c);
+}
+
+/* Whether a huge word records its block at offset `off` of the chunk. */
+static bool huge_at(uint64_t word, uintptr_t off) {
+  return off == ((word >> 48) & HUGE_OFFSET) << HUGE_UNIT;
+}
+
 size_t _ox_addr_map_usable(const void *p) {
-  uintptr_t q = (uintptr_t)p - 1, c = chunk_of(q); /* the base, as in _ox_segment_lookup */
-  if (c >= OX_MAP_CHUNKS) return 0;
-  leaf_t *leaf = leaf_of(c);
+  uintptr_t i, off;
+  leaf_t *leaf = base_chunk(p, &i, &off);
   if (!leaf) return 0;
-  uintptr_t i = c & (LEAF_SIZE - 1), off = (uintptr_t)p - (c << OX_SEGMENT_SHIFT);
   uint32_t kind = atomic_load_explicit(&leaf->span_kind[i], memory_order_acquire) >> KIND_SHIFT;
   if (kind == 0 || kind > OX_KIND_HUGE + 1) return 0;
   if (kind - 1 < OX_PAGED_KINDS) return class_block_size(leaf, i, kind - 1, off);
   uint64_t word = atomic_load_explicit(&leaf->huge[i], memory_order_acquire);
   uint64_t usable = (word & (((uint64_t)1 << 48) - 1)) << HUGE_UNIT;
-  return usable && off == ((word >> 48) & HUGE_OFFSET) << HUGE_UNIT ? (size_t)usable : 0;
+  return usable && huge_at(word, off) ? (size_t)usable : 0;
 }
 
 bool _ox_addr_map_huge_gone(const void *p) {
-  uintptr_t q = (uintptr_t)p - 1, c = chunk_of(q);
-  if (c >= OX_MAP_CHUNKS) return false;
-  leaf_t *leaf = leaf_of(c);
+  uintptr_t i, off;
+  leaf_t *leaf = base_chunk(p, &i, &off);
   if (!leaf) return false;
-  uint64_t word = atomic_load_explicit(&leaf->huge[c & (LEAF_SIZE - 1)], memory_order_acquire);
-  uintptr_t off = (uintptr_t)p - (c << OX_SEGMENT_SHIFT);
-  return (word & HUGE_GONE) && off == ((word >> 48) & HUGE_OFFSET) << HUGE_UNIT;
+  uint64_t word = atomic_load_explicit(&leaf->huge[i], memory_order_acquire);
+  return (word & HUGE_GONE) && huge_at(word, off);
 }
