@@ -11,6 +11,7 @@
  *   - abandons the heaps of the threads that do not exist in the child
  *     and gives back what they hold (heap.c),
  *   - forgets the background purger, which is not in the child.
+ *   - forgets the thread id the heap profiler keeps per thread.
  *
  * The handler is registered by init.c (which every program using oxalloc
  * links, unlike this file on its own), once: from its constructor, or at
@@ -23,4 +24,5 @@ void _ox_fork_child(void) {
   _ox_process_after_fork_child();
   _ox_heaps_after_fork_child();
   _ox_background_after_fork_child();
+  _ox_prof_after_fork_child();
 }

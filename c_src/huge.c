@@ -596,8 +596,10 @@ void _ox_huge_release_arena(ox_heap_t *arena) {
 
 void _ox_huge_free(ox_segment_t *seg) {
   count_for_thread(-(intptr_t)seg->huge_usable);
-  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+  if (OX_UNLIKELY(seg->prof_sampled)) { /* set by prof_sample.c when it records one */
+    seg->prof_sampled = 0;
     _ox_prof_huge_free((uint8_t *)seg + seg->huge_offset);
+  }
   if (seg->arena) huge_detach(seg);
   seg->pages_used = 0; /* not live: a second free is refused */
   huge_publish(seg);

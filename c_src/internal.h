@@ -278,6 +278,7 @@ void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the r
 void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
 bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
 void _ox_prof_forget_heap(ox_heap_t *heap);      /* ox_heap_reset/destroy */
+void _ox_prof_after_fork_child(void);            /* the child's thread id is new */
 /* The thread's bytes to its next sampling point, valid while its epoch is
  * _ox_prof_epoch's: page.c's refill charges a run that stays short of the
  * point inline, and calls _ox_prof_grant otherwise. */

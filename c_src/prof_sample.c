@@ -21,6 +21,8 @@
  * it holds it.)  Frees from other threads reach the owner the usual way
  * (reuse lists are off once profiling has run).
  */
+#include <string.h>
+
 #include "block_link.h"
 #include "internal.h"
 #include "prof_trace.h"
@@ -39,6 +41,17 @@ __thread int64_t _ox_prof_countdown __attribute__((tls_model("initial-exec")));
 __thread uint32_t _ox_prof_tl_epoch __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
 static __thread void *tl_last __attribute__((tls_model("initial-exec")));
+static __thread ox_prof_sample_t *tl_last_sample __attribute__((tls_model("initial-exec")));
+/* The thread's id, asked of the kernel once (a system call per sample
+ * cost aligned a tenth of its profiled time); forgotten in a fork child. */
+static __thread int32_t tl_tid __attribute__((tls_model("initial-exec")));
+
+static int32_t thread_id(void) {
+  if (OX_UNLIKELY(tl_tid == 0)) tl_tid = (int32_t)_ox_os_gettid();
+  return tl_tid;
+}
+
+void _ox_prof_after_fork_child(void) { tl_tid = 0; }
 
 long _ox_prof_rate(void) { return atomic_load_explicit(&rate, memory_order_relaxed); }
 
@@ -59,25 +72,48 @@ static uint64_t rng_next(void) {
   return x * 0x2545F4914F6CDD1Dull;
 }
 
-/* ln(x) for x in (0, 1]: x = m * 2^e with m in [1, 2), then
- * ln(m) = 2 atanh((m - 1) / (m + 1)), whose series converges fast. */
+/* ln(x) for x in (0, 1]: x = m * 2^e with m in [sqrt(1/2), sqrt(2)),
+ * read from the bits, then ln(m) = 2 atanh(t), t = (m - 1) / (m + 1),
+ * |t| < 0.172: six terms of the series leave an error below 1e-10. */
 static double ln(double x) {
-  int e = 0;
-  while (x < 1.0) x *= 2.0, e--;
-  double t = (x - 1.0) / (x + 1.0), t2 = t * t, term = t, sum = 0.0;
-  for (int k = 1; k < 40; k += 2, term *= t2) sum += term / k;
-  return 2.0 * sum + e * 0.69314718055994530942;
+  uint64_t u;
+  memcpy(&u, &x, sizeof u);
+  int e = (int)((u >> 52) & 0x7ff) - 1023; /* x >= 2^-53: never subnormal */
+  u = (u & 0x000fffffffffffffull) | 0x3ff0000000000000ull;
+  double m;
+  memcpy(&m, &u, sizeof m);
+  if (m > 1.4142135623730951) m *= 0.5, e++;
+  double t = (m - 1.0) / (m + 1.0), t2 = t * t;
+  double series =
+      1.0 + t2 * (1.0 / 3 + t2 * (1.0 / 5 + t2 * (1.0 / 7 + t2 * (1.0 / 9 + t2 * (1.0 / 11)))));
+  return 2.0 * t * series + e * 0.69314718055994530942;
 }
 
-/* exp(x) for x <= 0. */
+/* exp(x) for x <= 0: x = r - k ln 2 with r in (-ln 2, 0], exp(r) from
+ * thirteen terms of its series (error below 1e-12), times 2^-k. */
 static double exp_neg(double x) {
   if (x < -700.0) return 0.0;
-  int k = 0;
-  while (x < -0.5) x += 0.69314718055994530942, k++;
-  double sum = 1.0, term = 1.0;
-  for (int i = 1; i < 20; i++) term *= x / i, sum += term;
-  while (k-- > 0) sum *= 0.5;
-  return sum;
+  int k = (int)(-x * 1.4426950408889634);
+  static const double inv_fact[14] = {1.0,
+                                      1.0,
+                                      1.0 / 2,
+                                      1.0 / 6,
+                                      1.0 / 24,
+                                      1.0 / 120,
+                                      1.0 / 720,
+                                      1.0 / 5040,
+                                      1.0 / 40320,
+                                      1.0 / 362880,
+                                      1.0 / 3628800,
+                                      1.0 / 39916800,
+                                      1.0 / 479001600,
+                                      1.0 / 6227020800.0};
+  double r = x + k * 0.69314718055994530942, sum = inv_fact[13];
+  for (int i = 12; i >= 0; i--) sum = inv_fact[i] + r * sum;
+  uint64_t u = (uint64_t)(1023 - k) << 52; /* 2^-k, k <= 1010 */
+  double scale;
+  memcpy(&scale, &u, sizeof scale);
+  return sum * scale;
 }
 
 static int64_t next_interval(void) {
@@ -135,26 +171,42 @@ static void count_alloc(uint32_t stack, double weight, size_t size, int sign) {
   }
 }
 
+/* A new record in the table for the block at `key` (NULL if the table is
+ * full).  A huge block's header is marked: its free looks the table up
+ * only then (huge.c).  `huge` is its segment when the caller knows it. */
+static ox_prof_sample_t *sample_add(uintptr_t key, ox_segment_t *huge) {
+  ox_prof_sample_t *s = _ox_prof_sample_add(key);
+  if (!s) return NULL;
+  if (!huge) {
+    ox_segment_t *seg = _ox_segment_lookup((void *)key);
+    if (seg && seg->kind == OX_KIND_HUGE) huge = seg;
+  }
+  if (huge) huge->prof_sampled = 1;
+  return s;
+}
+
 /* A sampled block: its record in the table (false if the table is full).
  * Inlined with the stack walk into its callers, so that the unwinder
- * starts at the entry into this file (see prof_trace.h). */
-OX_INLINE bool record(void *p, size_t size, size_t align, size_t charged) {
+ * starts at the entry into this file (see prof_trace.h).  `huge` is the
+ * segment of a huge block, NULL for a class block. */
+OX_INLINE bool record(void *p, size_t size, size_t align, size_t charged, ox_segment_t *huge) {
   _ox_prof_poll_signal();
   ox_prof_trace_t trace;
   _ox_prof_trace(&trace);
   uint32_t stack = _ox_prof_stack_of(&trace);
   double w = weight_of(charged);
   count_alloc(stack, w, size, 1);
-  ox_prof_sample_t *s = _ox_prof_sample_add((uintptr_t)p);
+  ox_prof_sample_t *s = huge ? sample_add((uintptr_t)p, huge) : _ox_prof_sample_add((uintptr_t)p);
   if (!s) return false;
   s->stack = stack;
   s->size = size;
   s->align = align;
   s->weight = w;
-  s->tid = (int32_t)_ox_os_gettid();
+  s->tid = thread_id();
   s->moved = 0;
   atomic_store_explicit(&s->ready, 1, memory_order_release);
   tl_last = p;
+  tl_last_sample = s;
   return true;
 }
 
@@ -208,7 +260,7 @@ void _ox_prof_grant(ox_page_t *page, uint32_t n) {
 /* The size recorded is the block's (as jemalloc's profiles do); the
  * generic path puts the request in its place (_ox_prof_layout). */
 void _ox_prof_take(ox_page_t *page, void *p) {
-  if (record(p, page->block_size, OX_MIN_ALIGN, page->block_size)) page_mark(page);
+  if (record(p, page->block_size, OX_MIN_ALIGN, page->block_size, NULL)) page_mark(page);
 }
 
 void _ox_prof_page_free(ox_page_t *page, const void *p) {
@@ -219,7 +271,7 @@ void _ox_prof_page_free(ox_page_t *page, const void *p) {
 }
 
 void _ox_prof_huge_alloc(void *p, size_t size, size_t align) {
-  if (charge(size)) record(p, size, align, size);
+  if (charge(size)) record(p, size, align, size, _ox_segment_lookup(p));
 }
 
 void _ox_prof_huge_free(const void *p) {
@@ -232,8 +284,8 @@ void _ox_prof_huge_free(const void *p) {
 void _ox_prof_layout(void *p, size_t size, size_t align) {
   if (p != tl_last) return;
   tl_last = NULL;
-  ox_prof_sample_t *s = _ox_prof_sample_find((uintptr_t)p);
-  if (!s) return;
+  ox_prof_sample_t *s = tl_last_sample; /* the slot record() filled, unless p's record went */
+  if (atomic_load_explicit(&s->key, memory_order_relaxed) != (uintptr_t)p) return;
   if (s->size > size) count_alloc(s->stack, s->weight, s->size - size, -1);
   s->size = size;
   s->align = align;
@@ -270,7 +322,7 @@ void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class) {
     return;
   }
   if (!n) {
-    n = _ox_prof_sample_add((uintptr_t)moved);
+    n = sample_add((uintptr_t)moved, NULL);
     if (!n) return;
     ox_page_t *page = own_page_of(moved);
     if (page) page_mark(page);
@@ -296,7 +348,7 @@ bool _ox_prof_rekey(const void *from, void *to) {
   int32_t tid = s->tid;
   uint8_t moved = s->moved;
   _ox_prof_sample_remove(s);
-  ox_prof_sample_t *n = _ox_prof_sample_add((uintptr_t)to);
+  ox_prof_sample_t *n = sample_add((uintptr_t)to, NULL);
   if (!n) return false;
   n->stack = stack;
   n->size = size;

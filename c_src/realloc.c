@@ -27,8 +27,7 @@ static __attribute__((unused)) void *huge_realloc_profiled(ox_segment_t *seg, vo
 }
 
 static __attribute__((unused)) void *huge_realloc(ox_segment_t *seg, void *p, size_t new_size) {
-  if (!atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
-    return _ox_huge_realloc(seg, new_size);
+  if (!seg->prof_sampled) return _ox_huge_realloc(seg, new_size);
   return huge_realloc_profiled(seg, p, new_size);
 }
 

@@ -157,6 +157,7 @@ struct ox_segment_s {
   uint8_t kind;
   uint8_t page_shift;
   uint8_t in_heap_list; /* on heap->segments[kind] (has a free page) */
+  uint8_t prof_sampled; /* HUGE: the block may have a heap-profile sample (prof_sample.c) */
   uint32_t page_count;
   uint32_t pages_used;
   uint32_t free_hint;                /* paged kinds: no free page below this index */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "oxalloc.h"
@@ -22,6 +23,7 @@ __attribute__((noinline)) void *make_in_heap(ox_heap_t *h, size_t n) {
 }
 
 __attribute__((noinline)) void *make_kept(size_t n) { return ox_malloc(n); }
+__attribute__((noinline)) void *make_in_child(size_t n) { return ox_malloc(n); }
 
 /* remote_reuse: a thread that allocates the class itself frees the main
  * thread's blocks, so it may keep them for its own allocations (reuse.h)
@@ -111,6 +113,21 @@ int main(int argc, char **argv) {
     for (int i = 1; i < 32; i += 2) blocks[i] = grow(blocks[i], 3 << 20);
   } else if (strcmp(s, "aligned") == 0) {
     for (int i = 0; i < N / 4; i++) blocks[i] = make_aligned(3000);
+  } else if (strcmp(s, "fork") == 0) {
+    /* The samples a forked child takes carry the child's thread id, not
+     * the one its parent's thread had (kept per thread by the profiler). */
+    for (int i = 0; i < 64; i++) blocks[i] = make_huge(1 << 20);
+    fflush(stdout);
+    pid_t child = fork();
+    if (child < 0) return fail("fork failed");
+    if (child > 0) {
+      int status;
+      if (waitpid(child, &status, 0) != child || !WIFEXITED(status)) return fail("child died");
+      return WEXITSTATUS(status);
+    }
+    printf("%d\n", (int)getpid());
+    for (int i = 64; i < 128; i++) blocks[i] = make_in_child(1 << 20);
+    fflush(stdout);
   } else if (strcmp(s, "heap") == 0) {
     /* A first-class heap's blocks: reset drops them, destroy too. */
     ox_heap_t *h = ox_heap_new();

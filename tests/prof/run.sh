@@ -122,6 +122,17 @@ scenario aligned make_aligned &&
     ko "live_aligned_labels" "$(cat "$OUT/tags")"
   fi
 
+# A forked child's samples carry its own thread id (the profiler keeps
+# each thread's id: the child's must not be its parent thread's).
+rm -f "$OUT/fork.pb.gz"
+if child=$(run "$OUT/live" fork "$OUT/fork.pb.gz" 2>"$OUT/fork.err") && [ -s "$OUT/fork.pb.gz" ] &&
+  run go tool pprof -tags -focus=make_in_child "$OUT/live" "$OUT/fork.pb.gz" >"$OUT/fork.tags" 2>&1 &&
+  grep -A1 '^ *thread:' "$OUT/fork.tags" | grep -q "(  100%): $child\$"; then
+  ok "live_fork_thread_id (the child's samples: thread $child)"
+else
+  ko "live_fork_thread_id" "child '$child': $(cat "$OUT/fork.err" "$OUT/fork.tags" 2>/dev/null)"
+fi
+
 # 11. The signal asks for a dump; it is written outside the handler.
 rm -f "$OUT/sig.pb.gz.1"
 if run OXALLOC_PROF_SIGNAL=USR2 OXALLOC_PROF_DUMP="$OUT/sig.pb.gz" "$OUT/live" signal "$OUT/unused" &&
