@@ -317,6 +317,10 @@ ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 bool _ox_prof_unwind_ready(void);
 bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp,
                      uintptr_t rbp); /* false: use libgcc */
+/* The same walk, remembered per thread, and its interned stack in *stack
+ * (false: use libgcc). */
+bool _ox_prof_unwind_stack(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
+                           uint32_t *stack);
 
 /* ---- prof_pprof.c / prof_leaks.c / prof_api.c: output ---------------- */
 int _ox_prof_write_fd(int fd); /* gzip-compressed profile.proto; 0 or an errno */

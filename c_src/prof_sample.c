@@ -192,8 +192,7 @@ static ox_prof_sample_t *sample_add(uintptr_t key, ox_segment_t *huge) {
 OX_INLINE bool record(void *p, size_t size, size_t align, size_t charged, ox_segment_t *huge) {
   _ox_prof_poll_signal();
   ox_prof_trace_t trace;
-  _ox_prof_trace(&trace);
-  uint32_t stack = _ox_prof_stack_of(&trace);
+  uint32_t stack = _ox_prof_capture(&trace);
   double w = weight_of(charged);
   count_alloc(stack, w, size, 1);
   ox_prof_sample_t *s = huge ? sample_add((uintptr_t)p, huge) : _ox_prof_sample_add((uintptr_t)p);

@@ -39,4 +39,20 @@ OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
   _Unwind_Backtrace(_ox_prof_trace_frame, t);
 }
 
+/* The interned stack of the walk from here (_ox_prof_stack_of's index):
+ * the thread's last walk, when this one retraces it exactly, saves the
+ * stripping and interning (prof_unwind.c). */
+OX_INLINE uint32_t _ox_prof_capture(ox_prof_trace_t *t) {
+#if defined(__x86_64__) && defined(__linux__)
+  uintptr_t ip, sp, fp;
+  uint32_t stack;
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                   : "=r"(ip), "=r"(sp), "=r"(fp));
+  if (_ox_prof_unwind_stack(t, ip, sp, fp, &stack)) return stack;
+#endif
+  t->n = 0;
+  _Unwind_Backtrace(_ox_prof_trace_frame, t);
+  return _ox_prof_stack_of(t);
+}
+
 #endif

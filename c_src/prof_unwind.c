@@ -13,6 +13,11 @@
  * rbp's value is known, 64-bit DWARF.  The cache is dropped when a shared
  * object is unloaded (dl_iterate_phdr's dlpi_subs), since another may then
  * take the same addresses.  Other architectures use libgcc only.
+ *
+ * Each thread also remembers its last walk per place of recording (a
+ * memo): a walk that retraces it frame for frame takes its rules without
+ * a look-up and its interned stack without stripping and interning again
+ * (see "the last walk of a thread" below for why that is exact).
  */
 #include <link.h>
 #include <string.h>
@@ -47,7 +52,10 @@ typedef struct {
 } eh_bases_t;
 extern const void *_Unwind_Find_FDE(void *pc, eh_bases_t *bases);
 
+static void memos_ready(void);
+
 bool _ox_prof_unwind_ready(void) {
+  memos_ready();
   if (atomic_load_explicit(&cache, memory_order_acquire)) return true;
   rule_slot_t *t = _ox_os_map(CACHE_SLOTS * sizeof(rule_slot_t));
   if (!t) return false;
@@ -406,12 +414,14 @@ static int read_subs(struct dl_phdr_info *info, size_t size, void *arg) {
   return 1;
 }
 
-/* Drops the cache if an object was unloaded since it was filled. */
-static rule_slot_t *cache_current(void) {
+/* Drops the cache if an object was unloaded since it was filled; *subs_out:
+ * the count of unloads it is valid for. */
+static rule_slot_t *cache_current(unsigned long long *subs_out) {
   rule_slot_t *t = atomic_load_explicit(&cache, memory_order_acquire);
   if (!t) return NULL;
   unsigned long long subs = 0;
   dl_iterate_phdr(read_subs, &subs);
+  *subs_out = subs;
   if (atomic_load_explicit(&cache_subs, memory_order_relaxed) != subs) {
     for (size_t i = 0; i < CACHE_SLOTS; i++) {
       uint32_t s = atomic_load_explicit(&t[i].seq, memory_order_relaxed);
@@ -425,35 +435,137 @@ static rule_slot_t *cache_current(void) {
   return t;
 }
 
+/* ---- the last walk of a thread ---------------------------------------------
+ * Samples often come from one call site, through the same frames: a walk
+ * remembers the frames it found (return address, function, rule) and the
+ * stack they were interned as.  The next walk is the same walk, frame by
+ * frame, reading the same stack words; while each frame's return address
+ * is the one remembered at that depth it takes the remembered rule
+ * instead of looking it up (a rule depends on the address alone, for as
+ * long as no object was unloaded: `subs`), and when every frame matched
+ * and the walk ended at the same depth, the raw trace is identical, so
+ * its interned stack is too: the stripping and interning are skipped.
+ * Nothing is trusted that the walk did not read again: two call paths
+ * through the same return address differ in a frame further out, and a
+ * walk that differs anywhere interns its own stack.
+ * Memos are claimed whole (an exchange with NULL) by a slot chosen from
+ * the thread's TLS address and the place in the allocator that records
+ * the sample: a thread that finds its slot taken (another thread, or a
+ * sample in a signal handler of its own) walks without. */
+
+#define MEMO_SLOTS 64
+
+typedef struct {
+  unsigned long long subs; /* unloads when it was filled */
+  int n;                   /* frames; 0: nothing remembered */
+  uint32_t stack;          /* the interned stack of those frames */
+  uintptr_t ip[OX_PROF_CAPTURE_DEPTH];
+  uintptr_t fn[OX_PROF_CAPTURE_DEPTH];
+  uint64_t rule[OX_PROF_CAPTURE_DEPTH];
+} walk_memo_t;
+
+static _Atomic(walk_memo_t *) memos[MEMO_SLOTS];
+static _Atomic(walk_memo_t *) memo_area;
+static __thread char tl_memo_anchor __attribute__((tls_model("initial-exec")));
+
+/* Maps the memos with the rule cache (called by _ox_prof_stacks_ready). */
+static void memos_ready(void) {
+  if (atomic_load_explicit(&memo_area, memory_order_acquire)) return;
+  walk_memo_t *a = _ox_os_map(MEMO_SLOTS * sizeof(walk_memo_t));
+  if (!a) return; /* walks go without */
+  walk_memo_t *expected = NULL;
+  if (!atomic_compare_exchange_strong(&memo_area, &expected, a)) {
+    _ox_os_unmap(a, MEMO_SLOTS * sizeof(walk_memo_t));
+    return;
+  }
+  for (size_t i = 0; i < MEMO_SLOTS; i++)
+    atomic_store_explicit(&memos[i], &a[i], memory_order_release);
+}
+
+/* The memo of this thread for samples recorded at `ip` (a thread samples
+ * at a few places in the allocator: huge blocks, class blocks). */
+static _Atomic(walk_memo_t *) *memo_slot(uintptr_t ip) {
+  uint64_t h = ((uint64_t)(uintptr_t)&tl_memo_anchor ^ ip) * 0x9E3779B97F4A7C15ull;
+  return &memos[h >> 58]; /* 64 slots */
+}
+
 /* ---- the walk ------------------------------------------------------------- */
 
-bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
-  rule_slot_t *cache_t = cache_current();
-  if (!cache_t) return false;
+/* The walk from (ip, sp, rbp); false when libgcc must walk instead.  With
+ * a memo `m`: frames whose return addresses match it take its rules, and
+ * the memo is rewritten with this walk's frames (m->n, m->stack are left
+ * to the caller); *same: the walk was the memo's, frame for frame. */
+static bool walk(rule_slot_t *cache_t, walk_memo_t *m, bool *same, ox_prof_trace_t *t, uintptr_t ip,
+                 uintptr_t sp, uintptr_t rbp) {
+  int known = m ? m->n : 0; /* the memo's frames [0, known) still match */
+  if (m) m->n = 0;
   bool rbp_known = true; /* the first frame's registers are its own, all known */
   uintptr_t pc = ip;     /* the first frame's pc is exact, the others' are return addresses */
   t->n = 0;
   while (t->n < OX_PROF_CAPTURE_DEPTH) {
+    int k = t->n;
     uintptr_t fn;
-    uint64_t rule = rule_for(cache_t, pc, &fn);
-    if (!(rule & R_OK)) return false;
-    t->ip[t->n] = ip;
-    t->fn[t->n] = fn;
+    uint64_t rule;
+    if (k < known && m->ip[k] == ip) {
+      rule = m->rule[k];
+      fn = m->fn[k];
+    } else {
+      if (k < known) known = k; /* the walk left the memo's path here */
+      rule = rule_for(cache_t, pc, &fn);
+      if (!(rule & R_OK)) return false;
+      if (m) m->ip[k] = ip, m->fn[k] = fn, m->rule[k] = rule;
+    }
+    t->ip[k] = ip;
+    t->fn[k] = fn;
     t->n++;
-    if (rule & R_END) return true;
+    if (rule & R_END) break;
     if ((rule & R_CFA_RBP) && !rbp_known) return false;
     uintptr_t cfa = ((rule & R_CFA_RBP) ? rbp : sp) + (uint32_t)rule;
-    if (cfa <= sp || cfa - sp > OX_UNWIND_MAX_FRAME || (cfa & 7)) return true;
+    if (cfa <= sp || cfa - sp > OX_UNWIND_MAX_FRAME || (cfa & 7)) break;
     if (rule & R_RBP_SAVED) {
       rbp = *(const uintptr_t *)(cfa + (int16_t)(rule >> 32));
       rbp_known = true;
     }
     ip = *(const uintptr_t *)(cfa - 8);
     sp = cfa;
-    if (ip == 0) return true;
+    if (ip == 0) break;
     pc = ip - 1;
   }
+  *same = known == t->n;
   return true;
+}
+
+bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
+  unsigned long long subs;
+  rule_slot_t *cache_t = cache_current(&subs);
+  bool same;
+  return cache_t && walk(cache_t, NULL, &same, t, ip, sp, rbp);
+}
+
+bool _ox_prof_unwind_stack(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
+                           uint32_t *stack) {
+  unsigned long long subs;
+  rule_slot_t *cache_t = cache_current(&subs);
+  if (!cache_t) return false;
+  _Atomic(walk_memo_t *) *slot = memo_slot(ip);
+  walk_memo_t *m = atomic_exchange_explicit(slot, NULL, memory_order_acquire);
+  if (m && m->subs != subs) m->n = 0; /* an object was unloaded: its rules may be stale */
+  bool same = false;
+  bool ok = walk(cache_t, m, &same, t, ip, sp, rbp);
+  if (ok && same) {
+    *stack = m->stack;
+  } else if (ok) {
+    *stack = _ox_prof_stack_of(t);
+  }
+  if (m) {
+    if (ok && *stack != 0) { /* 0: not interned (table full), nothing to remember */
+      m->stack = *stack;
+      m->subs = subs;
+      m->n = t->n;
+    }
+    atomic_store_explicit(slot, m, memory_order_release);
+  }
+  return ok;
 }
 
 #else
@@ -462,6 +574,12 @@ bool _ox_prof_unwind_ready(void) { return true; }
 
 bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp) {
   (void)t, (void)ip, (void)sp, (void)rbp;
+  return false;
+}
+
+bool _ox_prof_unwind_stack(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp, uintptr_t rbp,
+                           uint32_t *stack) {
+  (void)t, (void)ip, (void)sp, (void)rbp, (void)stack;
   return false;
 }
 

@@ -27,7 +27,8 @@ static int failures;
 static __attribute__((noinline)) int compare(const char *name) {
   ox_prof_trace_t fast, slow;
   uintptr_t ip, sp, fp;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2" : "=r"(ip), "=r"(sp), "=r"(fp));
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                   : "=r"(ip), "=r"(sp), "=r"(fp));
   bool answered = _ox_prof_unwind(&fast, ip, sp, fp);
   slow.n = 0;
   _Unwind_Backtrace(_ox_prof_trace_frame, &slow);
@@ -67,19 +68,24 @@ static __attribute__((noinline)) void with_alloca(const char *name, int n) {
 }
 
 /* CFA in rbp: frame pointers kept. */
-static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void with_fp(const char *name, int d) {
+static __attribute__((noinline, optimize("no-omit-frame-pointer"))) void with_fp(const char *name,
+                                                                                 int d) {
   volatile char buf[48];
   buf[d % 48] = 1;
-  if (d > 0) with_fp(name, d - 1);
-  else with_alloca(name, 100 + (int)sizeof buf);
+  if (d > 0)
+    with_fp(name, d - 1);
+  else
+    with_alloca(name, 100 + (int)sizeof buf);
   sink += buf[0];
 }
 
 static __attribute__((noinline)) void recurse(const char *name, int d) {
   volatile char buf[24];
   buf[d % 24] = 2;
-  if (d > 0) recurse(name, d - 1);
-  else leaf(name);
+  if (d > 0)
+    recurse(name, d - 1);
+  else
+    leaf(name);
   sink += buf[0];
 }
 
@@ -91,9 +97,12 @@ static int by_value(const void *a, const void *b) {
 }
 
 static void check(const char *name, int result, bool must_answer) {
-  if (result < 0) failures++;
-  else if (result == 0 && must_answer) printf("FAIL %s: left to libgcc\n", name), failures++;
-  else printf("PASS %s (%s)\n", name, result ? "same frames as libgcc" : "left to libgcc");
+  if (result < 0)
+    failures++;
+  else if (result == 0 && must_answer)
+    printf("FAIL %s: left to libgcc\n", name), failures++;
+  else
+    printf("PASS %s (%s)\n", name, result ? "same frames as libgcc" : "left to libgcc");
 }
 
 static void scenarios(const char *prefix) {
@@ -118,6 +127,75 @@ static void scenarios(const char *prefix) {
   check(name, last, true);
 }
 
+/* ---- the thread's remembered walk (prof_unwind.c's memo) ---------------
+ * Call paths that share their inner frames (the same return addresses, the
+ * same stack depth) and part further out must each get their own stack,
+ * however they alternate: the memo of the last walk may answer only for
+ * a walk that retraces it entirely. */
+static int memo_wrong, memo_walks;
+
+/* The memo's stack against a walk without memo, interned the usual way. */
+static __attribute__((noinline)) void memo_capture(void) {
+  ox_prof_trace_t with, without;
+  uintptr_t ip, sp, fp;
+  uint32_t stack = 0;
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
+                   : "=r"(ip), "=r"(sp), "=r"(fp));
+  bool answered = _ox_prof_unwind_stack(&with, ip, sp, fp, &stack);
+  bool plain = _ox_prof_unwind(&without, ip, sp, fp);
+  memo_walks++;
+  if (!answered || !plain) {
+    memo_wrong++;
+    return;
+  }
+  uint32_t want = _ox_prof_stack_of(&without);
+  size_t n;
+  ox_prof_stack_t *st = _ox_prof_stacks(&n);
+  if (stack != want &&
+      (stack >= n || want >= n || st[stack].depth != st[want].depth ||
+       memcmp(st[stack].frames, st[want].frames, st[want].depth * sizeof(uintptr_t))))
+    memo_wrong++;
+  sink++;
+}
+
+static __attribute__((noinline)) void memo_chain(int d) {
+  volatile char buf[16];
+  buf[d % 16] = 3;
+  if (d > 0)
+    memo_chain(d - 1);
+  else
+    memo_capture();
+  sink += buf[0];
+}
+
+/* Two outer functions of the same shape: only their return addresses differ. */
+static __attribute__((noinline)) void memo_outer_a(int d) {
+  memo_chain(d);
+  sink++;
+}
+static __attribute__((noinline)) void memo_outer_b(int d) {
+  memo_chain(d);
+  sink++;
+}
+
+static void memo_scenarios(void) {
+  for (int round = 0; round < 50; round++) {
+    memo_outer_a(12);
+    memo_outer_a(12); /* the same path again: the memo answers */
+    memo_outer_b(12); /* parts at the 15th frame */
+    memo_outer_a(13); /* one frame deeper */
+    memo_outer_a(12);
+    memo_outer_b(3);
+  }
+  if (memo_wrong == 0 && memo_walks == 300)
+    printf("PASS memo_never_stale (%d walks through shared frames, each its own stack)\n",
+           memo_walks);
+  else
+    printf("FAIL memo_never_stale: %d of %d walks got another path's stack\n", memo_wrong,
+           memo_walks),
+        failures++;
+}
+
 static void *thread_main(void *arg) {
   (void)arg;
   recurse("thread_recursion", 10);
@@ -136,8 +214,13 @@ int main(void) {
     printf("FAIL unwind_ready: no cache\n0 passed, 1 failed\n");
     return 1;
   }
-  scenarios("cold"); /* rules decoded */
-  scenarios("cached");  /* rules from the cache */
+  if (!_ox_prof_stacks_ready()) {
+    printf("FAIL stacks_ready: no stack table\n0 passed, 1 failed\n");
+    return 1;
+  }
+  memo_scenarios();
+  scenarios("cold");   /* rules decoded */
+  scenarios("cached"); /* rules from the cache */
   pthread_t th;
   pthread_create(&th, NULL, thread_main, NULL);
   pthread_join(th, NULL);
