@@ -149,7 +149,6 @@ static ox_heap_t *heap_create(int state) {
   ox_heap_t *heap = _ox_os_map(bytes);
   if (!heap) return NULL;
   for (unsigned c = 0; c < OX_CLASS_COUNT; c++) heap->direct[c] = &_ox_empty_page;
-  _ox_reuse_init(heap);
   atomic_flag_clear(&heap->huge_lock);
   atomic_flag_clear(&heap->purge_lock);
   alive_init(heap);

@@ -352,6 +352,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     page = _ox_segment_page_alloc(heap, cls);
   }
   if (!page) return NULL;
+  _ox_reuse_class_used(heap, cls);
   /* A MEDIUM page taken again soon after one was handed back: the heap
    * cycles through pages, and may keep one more spare (page_retire). */
   if (heap->medium_released == heap->next_purge_ms + 1 && heap->spare_budget < SPARE_BYTES_MAX &&

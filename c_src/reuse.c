@@ -6,14 +6,16 @@
 #include "size_class.h"
 
 #define REUSE_BYTES      (8 * OX_KiB)
-#define REUSE_MIN_BLOCKS 8
+#define REUSE_MIN_BLOCKS 8 /* blocks up to 1 KiB */
+#define REUSE_MIN_LARGER 2 /* blocks above 1 KiB */
 
-/* Set the lists' limits of a new heap. */
-void _ox_reuse_init(ox_heap_t *heap) {
-  for (unsigned cls = 0; cls < OX_REUSE_CLASSES; cls++) {
-    uint32_t n = (uint32_t)(REUSE_BYTES / _ox_class_size(cls));
-    heap->reuse[cls].reserved = n < REUSE_MIN_BLOCKS ? REUSE_MIN_BLOCKS : n;
-  }
+/* A class's limit, set when the heap takes its first page of the class
+ * (reuse.h). */
+void _ox_reuse_limit(ox_page_t *list, unsigned cls) {
+  size_t size = _ox_class_size(cls);
+  uint32_t n = (uint32_t)(REUSE_BYTES / size),
+           min = size <= OX_KiB ? REUSE_MIN_BLOCKS : REUSE_MIN_LARGER;
+  list->reserved = n < min ? min : n;
 }
 
 /* Send every kept block back to its owner.  direct[c] may still point at
@@ -23,6 +25,7 @@ void _ox_reuse_flush(ox_heap_t *me) {
   for (unsigned cls = 0; cls < OX_REUSE_CLASSES; cls++) {
     ox_page_t *list = &me->reuse[cls];
     ox_block_t *b = list->free;
+    if (b == NULL) continue; /* every block put in was taken (capacity == used) */
     list->free = NULL;
     /* The blocks put in count as freed by this thread (stats.c): those
      * that leave the list here leave its capacity, so count them now. */

@@ -21,13 +21,19 @@
  * a kept block counts as live, like a block on its way back to its owner,
  * until it goes home; the kept lists are never counted themselves.
  *
- * Bounded: classes of blocks up to 1 KiB, REUSE_BYTES per class, and no
- * blocks of a class the heap does not allocate itself (its live[c], as of
- * its last slow path, is 0 for a thread that only frees: it keeps nothing).  The rest
- * goes back to the owner, and so does everything kept at thread exit and
- * when the heap purges, so that a thread that stopped allocating does not
- * keep other threads' pages alive.  Not in the secure build, whose
- * free-list links must stay within one segment.
+ * Every class up to 16 KiB: a freed block that waits for its owner is
+ * memory its freeing thread cannot use, so a thread that frees another
+ * thread's blocks while that one allocates nothing (idle, or waiting for
+ * this one) would take fresh pages for as much (test-memory remote_reuse;
+ * blocks of 1-16 KiB were stranded so while the lists stopped at 1 KiB).
+ * Bounded: REUSE_BYTES per class, at least 8 blocks up to 1 KiB and 2
+ * above (reuse.c); no blocks of a class the heap does not allocate itself
+ * (its live[c], as of its last slow path, is 0 for a thread that only
+ * frees: it keeps nothing).  The rest goes back to the owner, and so does
+ * everything kept at thread exit and when the heap purges, so that a
+ * thread that stopped allocating does not keep other threads' pages
+ * alive.  Not in the secure build, whose free-list links must stay within
+ * one segment.
  */
 #ifndef OX_REUSE_H
 #define OX_REUSE_H
@@ -66,6 +72,13 @@ OX_INLINE bool _ox_reuse_put(ox_heap_t *me, ox_heap_t *heap, ox_page_t *page, ox
   me->direct[cls] = list;
   return true;
 #endif
+}
+
+/* The heap takes a page of class `cls`: its list may keep blocks from
+ * now on (its limit is set once, so that the lists of classes a thread
+ * never allocates stay untouched, not resident). */
+OX_INLINE void _ox_reuse_class_used(ox_heap_t *me, unsigned cls) {
+  if (cls < OX_REUSE_CLASSES && me->reuse[cls].reserved == 0) _ox_reuse_limit(&me->reuse[cls], cls);
 }
 
 /* The class's list, made the direct page, if it holds a block. */

@@ -61,8 +61,8 @@
 #define OX_CLASS_COUNT 105 /* 9 + 8 * 12 */
 
 /* Classes whose blocks a thread may keep when it frees them into another
- * heap (reuse.h): the first 33, blocks of up to 1 KiB. */
-#define OX_REUSE_CLASSES 33
+ * heap (reuse.h): the first 65, blocks of up to 16 KiB. */
+#define OX_REUSE_CLASSES 65
 
 enum ox_kind { OX_KIND_SMALL, OX_KIND_MEDIUM, OX_KIND_LARGE, OX_KIND_HUGE };
 #define OX_PAGED_KINDS 3

@@ -18,4 +18,7 @@ run zeroed_reuse 40 "$dir/zeroed_reuse"
 # Emptied MEDIUM pages stay in their class (spares) without raising the peak.
 run spare_pages 40 "$dir/spare_pages"
 
+# Another thread's freed blocks of any class serve the freeing thread's allocations.
+run remote_reuse 40 "$dir/remote_reuse"
+
 finish memory
