@@ -240,8 +240,8 @@ void _ox_remote_after_fork_child(ox_heap_t *heap);  /* forget QUEUED marks of va
 
 /* ---- reuse.c: blocks of other heaps reused by the thread that freed them
  * (the inline parts: reuse.h) */
-void _ox_reuse_limit(ox_page_t *list, unsigned cls); /* a class's list's first keep */
-void _ox_reuse_flush(ox_heap_t *me); /* send every kept block to its owner */
+void _ox_reuse_limit(ox_page_t *list, unsigned cls); /* set when the heap takes the class */
+void _ox_reuse_flush(ox_heap_t *me);                 /* send every kept block to its owner */
 
 /* ---- fork.c: the child handler (registered by init.c) ------------------ */
 void _ox_fork_child(void);

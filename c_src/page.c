@@ -31,9 +31,15 @@
 
 /* ---- page queues --------------------------------------------------------- */
 
+/* The class's direct page after its queue changed: the reuse list while it
+ * holds blocks (reuse.h: so the slow path never has to look there), else
+ * the queue's first page.  Off the allocation slow path, whose own page
+ * becomes the direct one (the list is empty there). */
 static void queue_sync_direct(ox_heap_t *heap, unsigned cls) {
   ox_page_t *first = heap->queue[cls].first;
-  heap->direct[cls] = first ? first : &_ox_empty_page;
+  heap->direct[cls] = _ox_reuse_holds(heap, cls) ? &heap->reuse[cls]
+                      : first                    ? first
+                                                 : &_ox_empty_page;
 }
 
 static void queue_unlink(ox_page_queue_t *q, ox_page_t *page) {
@@ -332,7 +338,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
         queue_unlink(q, page);
         queue_push_front(q, page);
       }
-      queue_sync_direct(heap, cls); /* it may point at the reuse list */
+      heap->direct[cls] = page; /* it may point at the emptied reuse list */
       return page;
     }
     /* A remote free that arrives from now on tells the heap (remote.c);
@@ -360,7 +366,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     heap->spare_budget += MEDIUM_PAGE;
   page_extend(heap, page, prof);
   queue_push_front(q, page);
-  queue_sync_direct(heap, cls);
+  heap->direct[cls] = page;
   return page;
 }
 
@@ -370,7 +376,7 @@ OX_INLINE ox_page_t *find_page(ox_heap_t *heap, unsigned cls, bool prof) {
     if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* in use again */
     page_sync_live(heap, page);
     if (page_refill(heap, page, prof)) {
-      queue_sync_direct(heap, cls); /* it may point at the reuse list */
+      heap->direct[cls] = page; /* it may point at the emptied reuse list */
       return page;
     }
   }
@@ -509,12 +515,11 @@ OX_INLINE void *alloc_slow(ox_heap_t *heap, unsigned cls, bool prof) {
     if (!heap) goto out_of_memory;
     if (heap->direct[cls]->free) return page_pop(heap->direct[cls]);
   }
-  /* Blocks of other heaps this thread freed first: they are hot (they
-   * count in their owners' pages, not here).  Then the page they stood in
-   * for, if it still has blocks. */
-  ox_page_t *page = _ox_reuse_take(heap, cls);
-  if (page) return page_pop(page);
-  page = first_page_ready(heap, cls);
+  /* Blocks of other heaps this thread freed come first, from the fast
+   * path: their list is the direct page while it holds any (reuse.h), so
+   * here it is empty.  Then the page it stood in for, if it still has
+   * blocks. */
+  ox_page_t *page = first_page_ready(heap, cls);
   if (!page) {
     heap_maintenance(heap);
     page = find_page(heap, cls, prof);

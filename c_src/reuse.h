@@ -81,11 +81,9 @@ OX_INLINE void _ox_reuse_class_used(ox_heap_t *me, unsigned cls) {
   if (cls < OX_REUSE_CLASSES && me->reuse[cls].reserved == 0) _ox_reuse_limit(&me->reuse[cls], cls);
 }
 
-/* The class's list, made the direct page, if it holds a block. */
-OX_INLINE ox_page_t *_ox_reuse_take(ox_heap_t *me, unsigned cls) {
-  if (cls >= OX_REUSE_CLASSES || me->reuse[cls].free == NULL) return NULL;
-  me->direct[cls] = &me->reuse[cls];
-  return &me->reuse[cls];
+/* Whether the class's list holds a block: it is then the direct page. */
+OX_INLINE bool _ox_reuse_holds(const ox_heap_t *me, unsigned cls) {
+  return cls < OX_REUSE_CLASSES && me->reuse[cls].free != NULL;
 }
 
 #endif /* OX_REUSE_H */
