@@ -70,7 +70,9 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
     }
     void *p = _ox_heap_alloc_class(heap, rounded);
     if (p && zero) zero_class_block(heap, p, size);
-    if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_layout(p, size, align);
+    /* p is the block a sample was just recorded for: the sample gets the
+     * size and alignment asked (one compare, whether or not profiling). */
+    if (OX_UNLIKELY(p == _ox_prof_tl_last) && p) _ox_prof_layout(p, size, align);
     return p;
   }
   void *p = _ox_huge_alloc(size, align, zero);

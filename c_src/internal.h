@@ -275,6 +275,9 @@ void _ox_prof_page_free(ox_page_t *page, const void *p); /* owner frees in a sam
 void _ox_prof_huge_alloc(void *p, size_t size, size_t align);
 void _ox_prof_huge_free(const void *p);
 void _ox_prof_layout(void *p, size_t size, size_t align); /* generic path: the request */
+/* The block the thread's last sample was recorded for, until the generic
+ * path has given it the request's layout (_ox_prof_layout). */
+extern __thread void *_ox_prof_tl_last __attribute__((tls_model("initial-exec")));
 void _ox_prof_moved(void *old, void *moved, size_t size, bool old_is_class);
 bool _ox_prof_rekey(const void *from, void *to); /* a huge block's sample follows it */
 void _ox_prof_forget_heap(ox_heap_t *heap);      /* ox_heap_reset/destroy */

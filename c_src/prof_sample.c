@@ -40,7 +40,7 @@ _Atomic uint32_t _ox_prof_epoch = 1;
 __thread int64_t _ox_prof_countdown __attribute__((tls_model("initial-exec")));
 __thread uint32_t _ox_prof_tl_epoch __attribute__((tls_model("initial-exec")));
 static __thread uint64_t tl_rng __attribute__((tls_model("initial-exec")));
-static __thread void *tl_last __attribute__((tls_model("initial-exec")));
+__thread void *_ox_prof_tl_last __attribute__((tls_model("initial-exec")));
 static __thread ox_prof_sample_t *tl_last_sample __attribute__((tls_model("initial-exec")));
 /* The thread's id, asked of the kernel once (a system call per sample
  * cost aligned a tenth of its profiled time); forgotten in a fork child. */
@@ -204,7 +204,7 @@ OX_INLINE bool record(void *p, size_t size, size_t align, size_t charged, ox_seg
   s->tid = thread_id();
   s->moved = 0;
   atomic_store_explicit(&s->ready, 1, memory_order_release);
-  tl_last = p;
+  _ox_prof_tl_last = p;
   tl_last_sample = s;
   return true;
 }
@@ -281,8 +281,8 @@ void _ox_prof_huge_free(const void *p) {
 /* The generic path knows the request the slow path did not see (the
  * alignment; the size before rounding to it). */
 void _ox_prof_layout(void *p, size_t size, size_t align) {
-  if (p != tl_last) return;
-  tl_last = NULL;
+  if (p != _ox_prof_tl_last) return;
+  _ox_prof_tl_last = NULL;
   ox_prof_sample_t *s = tl_last_sample; /* the slot record() filled, unless p's record went */
   if (atomic_load_explicit(&s->key, memory_order_relaxed) != (uintptr_t)p) return;
   if (s->size > size) count_alloc(s->stack, s->weight, s->size - size, -1);
