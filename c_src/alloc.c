@@ -15,17 +15,13 @@
 
 #include "fast_path.h"
 
-/* Zeroed blocks from this size on are zeroed by giving their whole OS pages
- * back rather than by memset (a reused block the program writes sparsely
- * would otherwise become resident in full). */
-#define OX_ZERO_BY_PURGE (16 * OX_KiB)
-
-/* Zero a class block's first `size` bytes.  A block of `heap`'s own page
- * (not one kept from another heap, reuse.h) taken from a free list of
+/* Zero a class block's first `size` bytes; returns the block to hand out
+ * (page.c may swap it for another of its page).  A block of `heap`'s own
+ * page (not one kept from another heap, reuse.h) taken from a free list of
  * never-used blocks of a page whose memory was zero when it got its class
  * holds nothing but its free-list link and the cleared freed tag: its
  * first 16 bytes. */
-static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
+static void *zero_class_block(ox_heap_t *heap, void *p, size_t size) {
   ox_segment_t *seg = _ox_segment_of_class_block(p);
   ox_page_t *page = _ox_segment_page_of(seg, p);
   bool own = seg->heap == heap;
@@ -34,9 +30,10 @@ static void zero_class_block(ox_heap_t *heap, void *p, size_t size) {
   else if (size < OX_ZERO_BY_PURGE)
     memset(p, 0, size);
   else if (own)
-    _ox_page_zero_block(page, p, size);
+    return _ox_page_zero_block(heap, page, p, size);
   else
     _ox_os_zero(p, size);
+  return p;
 }
 
 /* The OS refused a mapping of `size` bytes (an address-space limit,
@@ -69,7 +66,7 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
       if (rounded == 0) rounded = align;
     }
     void *p = _ox_heap_alloc_class(heap, rounded);
-    if (p && zero) zero_class_block(heap, p, size);
+    if (p && zero) p = zero_class_block(heap, p, size);
     /* p is the block a sample was just recorded for: the sample gets the
      * size and alignment asked (one compare, whether or not profiling). */
     if (OX_UNLIKELY(p == _ox_prof_tl_last) && p) _ox_prof_layout(p, size, align);

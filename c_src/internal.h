@@ -148,7 +148,7 @@ void *_ox_alloc_slow(ox_heap_t *heap, unsigned cls);
 void *_ox_alloc_sampled_block(ox_heap_t *heap, size_t size); /* a sampled block moves there */
 void _ox_page_after_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p);
-void _ox_page_zero_block(ox_page_t *page, void *block, size_t size); /* calloc, reused memory */
+void *_ox_page_zero_block(ox_heap_t *heap, ox_page_t *page, void *block, size_t size); /* calloc */
 /* Take the page's remote list into its local_free (all: even when that
  * means walking it), then move the page off the full list or retire it. */
 void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all);

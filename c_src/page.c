@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "block_link.h"
 #include "internal.h"
@@ -18,7 +19,11 @@
  * at least four at a time, so that a block freed and allocated again in
  * turn does not take the slow path every time (a freed block waits in
  * local_free until `free` runs dry); bigger ones one at a time, so that a
- * growing vector touches only the blocks it uses. */
+ * growing vector touches only the blocks it uses.  Blocks of 16 KiB
+ * (OX_ZERO_BY_PURGE) and more in memory that may hold old data are carved
+ * one at a time too: a zeroed allocation then clears its block and the
+ * page's rest in one call (_ox_page_zero_block), where each block of a run
+ * needed its own. */
 #define EXTEND_BYTES        (4 * OX_KiB)
 #define EXTEND_MIN_BLOCKS   4
 #define EXTEND_SINGLE_ABOVE (16 * OX_KiB)
@@ -147,6 +152,7 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   size_t bsize = page->block_size;
   uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
   if (n < EXTEND_MIN_BLOCKS) n = bsize > EXTEND_SINGLE_ABOVE ? 1 : EXTEND_MIN_BLOCKS;
+  if (bsize >= OX_ZERO_BY_PURGE && (size_t)page->capacity * bsize < page->zero_from) n = 1;
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
@@ -211,25 +217,6 @@ static OX_NOINLINE uint32_t page_take_remote(ox_heap_t *heap, ox_page_t *page, b
   page->local_free = chain;
   page->used -= n;
   return n;
-}
-
-/* Zeroed allocation of `block` (`size` bytes) in memory that an earlier
- * page may have written (not free_zero): clear it, and give the OS back the
- * page's written memory past its carved blocks, so that every block carved
- * later reads as zero (free_zero) - memset would make resident every OS
- * page of every such block, where the program may write a few.  If `block`
- * is the last carved, the two go in one system call. */
-void _ox_page_zero_block(ox_page_t *page, void *block, size_t size) {
-  uint8_t *start = _ox_page_start(page);
-  size_t carved = (size_t)page->capacity * page->block_size;
-  size_t off = (size_t)((uint8_t *)block - start);
-  if (off + page->block_size == carved && carved < page->zero_from) {
-    _ox_os_zero(block, page->zero_from - off);
-  } else {
-    _ox_os_zero(block, size);
-    if (carved < page->zero_from) _ox_os_zero(start + carved, page->zero_from - carved);
-  }
-  if (carved < page->zero_from) page->zero_from = (uint32_t)carved;
 }
 
 /* The page's own freed blocks become its free list (`free` is empty: every
@@ -765,4 +752,65 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
   }
   /* A heap without a thread purges everything at once. */
   _ox_segment_purge(heap, _ox_os_now_ms(), _ox_heap_unowned(heap));
+}
+
+/* ---- zeroed allocation in written memory ---------------------------------- */
+
+/* `block`, just taken, is the only live block of its page (a page kept
+ * empty for its class, or a spare) and the page's memory holds old data:
+ * start the page's carving again with all that memory given back in one
+ * call (its first OS page, resident, cleared by hand), and hand out its
+ * first block instead.  Every block carved after it reads as zero
+ * (free_zero); clearing the free blocks one by one as each is allocated
+ * would cost a call each. */
+static void *page_restart_zeroed(ox_heap_t *heap, ox_page_t *page) {
+  uint8_t *start = _ox_page_start(page);
+  size_t bsize = page->block_size, ps = _ox_os_page_size();
+  size_t carved = (size_t)page->capacity * bsize; /* what its blocks may have written */
+  size_t end = carved > page->zero_from ? carved : page->zero_from;
+  if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* before capacity changes */
+  page_forget_unused(heap, page);
+  OX_OWNER_ADD(heap->ungranted_bytes, bsize); /* `block` goes back unused */
+  page->free = page->local_free = NULL;
+  atomic_signal_fence(memory_order_release); /* lists emptied before blocks change (fork) */
+  page->capacity = 0;
+  page->zero_from = 0;
+  memset(start, 0, end < ps ? end : ps);
+  if (end > ps) _ox_os_zero(start + ps, end - ps);
+  page_extend(heap, page, false);
+  ox_block_t *b = page->free;
+  page->free = _ox_link_get(b);
+  _ox_mark_live(b);
+  return b;
+}
+
+/* Zeroed allocation of `block` (`size` bytes, just taken from `page` of
+ * the calling thread's heap) in memory that an earlier page may have
+ * written (not free_zero); returns the zeroed block to hand out, `block`
+ * or another of the page.  The block is cleared and the page's written
+ * memory past its carved blocks given back, so that every block carved
+ * later reads as zero (free_zero) - memset would make resident every OS
+ * page of every such block, where the program may write a few.  If `block`
+ * is the last carved, the two go in one system call.  The block's first
+ * OS page is cleared by hand: the free-list link has just made it
+ * resident, and the program, which nearly always writes the start of what
+ * it asked for, would only fault it in again. */
+void *_ox_page_zero_block(ox_heap_t *heap, ox_page_t *page, void *block, size_t size) {
+  if (page->used == 1 && page->capacity > 1 && page->prof_held == NULL && page->prof_live == 0)
+    return page_restart_zeroed(heap, page);
+  uint8_t *start = _ox_page_start(page);
+  size_t carved = (size_t)page->capacity * page->block_size;
+  size_t off = (size_t)((uint8_t *)block - start);
+  size_t ps = _ox_os_page_size();
+  size_t head = ps - ((uintptr_t)block & (ps - 1));
+  if (head > size) head = size;
+  memset(block, 0, head);
+  if (off + page->block_size == carved && carved < page->zero_from) {
+    _ox_os_zero((uint8_t *)block + head, page->zero_from - off - head);
+  } else {
+    _ox_os_zero((uint8_t *)block + head, size - head);
+    if (carved < page->zero_from) _ox_os_zero(start + carved, page->zero_from - carved);
+  }
+  if (carved < page->zero_from) page->zero_from = (uint32_t)carved;
+  return block;
 }

@@ -53,6 +53,10 @@
 /* Class blocks are aligned to any power of two up to this that divides
  * their size, because every page's data starts 64 KiB-aligned. */
 #define OX_CLASS_ALIGN_MAX (64 * OX_KiB)
+/* Zeroed blocks from this size on, in memory that may hold data, are
+ * zeroed by giving their OS pages back rather than by memset (alloc.c,
+ * page.c): a block the program writes sparsely stays sparse. */
+#define OX_ZERO_BY_PURGE (16 * OX_KiB)
 /* Requests above this fail at once (C: nothing may exceed PTRDIFF_MAX). */
 #define OX_REQUEST_MAX ((size_t)PTRDIFF_MAX - 2 * OX_SEGMENT_SIZE)
 

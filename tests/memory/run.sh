@@ -15,6 +15,8 @@ run medium_window 70 "$dir/medium_window"
 run large_kept_once 40 "$dir/large_kept_once"
 # Zeroed blocks in reused memory stay as resident as the program writes them.
 run zeroed_reuse 40 "$dir/zeroed_reuse"
+# ... and cost one system call per page, none that gives back a page just written.
+run zeroed_calls 30 "$dir/zeroed_calls"
 # Emptied MEDIUM pages stay in their class (spares) without raising the peak.
 run spare_pages 40 "$dir/spare_pages"
 
