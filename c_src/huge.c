@@ -1,9 +1,10 @@
 /*
  * huge.c - blocks above OX_LARGE_MAX, and blocks aligned beyond what pages
  * give: one mapping each, its header at a 4 MiB-aligned base and the block
- * at `huge_offset` after it.  Freed mappings wait in a small lock-free
- * cache, so a churn of big blocks reuses resident pages instead of
- * faulting fresh ones in; they go back to the OS after the purge delay.
+ * at `huge_offset` after it.  Once huge blocks are seen cycling, freed
+ * mappings wait in a small lock-free cache, so a churn of big blocks reuses
+ * resident pages instead of faulting fresh ones in; they go back to the OS
+ * after the purge delay.
  * A request no cached mapping fits is assembled: the largest one moves to
  * a new place and grows, and the tails of the others move in after it
  * (mremap moves pages without copying them, and they stay resident), so
@@ -262,6 +263,33 @@ static ox_segment_t *huge_resize(ox_segment_t *seg, size_t new_map) {
 
 /* ---- the cache of freed mappings ------------------------------------------ */
 
+/* Freed mappings are cached only while huge blocks are seen cycling, as
+ * segment.c's cache grows only when it was too small: a program that frees
+ * one big block and maps no other (sqlite3 grows a 2 MiB buffer and frees
+ * it) keeps nothing resident, and one that churns big blocks maps fresh
+ * once more, then reuses.  A cycle is a free while other huge blocks are
+ * live, a cache miss within the purge delay after a free unmapped its block
+ * for want of one, or a cache hit; caching stays on for HUGE_CYCLE_DELAYS
+ * purge delays after the last. */
+#define HUGE_CYCLE_DELAYS 4
+static _Atomic uint64_t huge_uncached_ms; /* a free last unmapped its block uncached */
+static _Atomic uint64_t huge_cycle_ms;    /* a cycle was last seen; 0: never */
+
+static bool huge_cycling(uint64_t now) {
+  uint64_t seen = atomic_load_explicit(&huge_cycle_ms, memory_order_relaxed);
+  uint64_t keep = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS) * HUGE_CYCLE_DELAYS;
+  return seen != 0 && now - seen < keep;
+}
+
+/* After a huge request: it was served from the cache (`hit`), or mapped
+ * fresh for want of a cached mapping. */
+static void huge_note_request(bool hit) {
+  uint64_t now = _ox_os_now_ms();
+  uint64_t uncached = atomic_load_explicit(&huge_uncached_ms, memory_order_relaxed);
+  if (hit || (uncached != 0 && now - uncached < (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS)))
+    atomic_store_explicit(&huge_cycle_ms, now, memory_order_relaxed);
+}
+
 /* Bytes the cache may hold: the option's floor, or a share of the live huge
  * bytes when that is more; 0 (nothing cached) when either option is 0. */
 static size_t huge_cache_limit(void) {
@@ -313,6 +341,16 @@ static int huge_cache_take_all(ox_segment_t **out) {
 static void huge_cache_add(ox_segment_t *seg) {
   size_t limit = huge_cache_limit();
   if (seg->huge_offset > OX_SEGMENT_SIZE || seg->map_size > limit) {
+    huge_unmap(seg);
+    return;
+  }
+  uint64_t now = _ox_os_now_ms();
+  /* Other huge blocks live: a working set of several, whose next is likely
+   * mapped soon. */
+  if (atomic_load_explicit(&_ox_stat[OX_STAT_HUGE_BLOCKS], memory_order_relaxed) > 0)
+    atomic_store_explicit(&huge_cycle_ms, now, memory_order_relaxed);
+  if (!huge_cycling(now)) {
+    atomic_store_explicit(&huge_uncached_ms, now, memory_order_relaxed);
     huge_unmap(seg);
     return;
   }
@@ -535,6 +573,7 @@ void *_ox_huge_alloc(size_t size, size_t align, bool zero) {
   if (align <= OX_SEGMENT_SIZE) { /* a cached base serves any such alignment */
     seg = huge_cache_take(map_size, offset, align);
     if (seg && zero) _ox_os_zero((uint8_t *)seg + offset, size); /* no page made resident */
+    huge_note_request(seg != NULL);
   }
   if (!seg) seg = huge_map(map_size, offset, align); /* fresh: already zero */
   if (!seg) {

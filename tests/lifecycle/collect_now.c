@@ -22,6 +22,8 @@ int main(void)
         blocks[i] = ox_malloc(BLOCK);
         memset(blocks[i], 7, BLOCK);
     }
+    /* Freed huge blocks are cached once huge blocks cycle (huge.c). */
+    ox_free(ox_malloc(32 * MiB));
     void *huge = ox_malloc(32 * MiB);
     memset(huge, 7, 32 * MiB);
     size_t peak = rss_bytes();

@@ -53,7 +53,8 @@ int main(void)
     /* The segment cache: the remaining blocks freed, segments emptied. */
     for (size_t i = 0; i < COUNT; i += 2048)
         ox_free(blocks[i]);
-    /* The huge cache. */
+    /* The huge cache, which keeps freed blocks once huge blocks cycle. */
+    ox_free(ox_malloc(16 * MiB));
     void *huge = ox_malloc(16 * MiB);
     memset(huge, 1, 16 * MiB);
     ox_free(huge);

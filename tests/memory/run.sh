@@ -23,4 +23,8 @@ run spare_pages 40 "$dir/spare_pages"
 # Another thread's freed blocks of any class serve the freeing thread's allocations.
 run remote_reuse 40 "$dir/remote_reuse"
 
+# A freed huge block is cached only once huge blocks cycle (a long delay:
+# the test's steps must fall within it on a loaded machine).
+run huge_cycle 30 env OXALLOC_PURGE_DELAY=10000 "$dir/huge_cycle"
+
 finish memory

@@ -26,6 +26,7 @@ static int check(void *p, size_t size) {
 
 int main(void) {
   int bad = 0;
+  for (int i = 0; i < 2; i++) ox_free(ox_malloc(2 * MiB)); /* cycling: freed blocks cached */
   for (int round = 0; round < 3; round++) {
     char *big = ox_malloc(48 * MiB);
     bad += check(big, 48 * MiB);
