@@ -76,7 +76,8 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
   if (!p && _ox_reclaim_address_space(heap, size)) p = _ox_huge_alloc(size, align, zero);
   if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
     _ox_huge_attach(heap, p);
-  if (OX_UNLIKELY(_ox_prof_sampling()) && p) _ox_prof_huge_alloc(p, size, align);
+  if (OX_UNLIKELY(_ox_prof_sampling()) && p && !_ox_prof_charge_short((int64_t)size))
+    _ox_prof_huge_alloc(p, size, align);
   return p;
 }
 

@@ -289,6 +289,17 @@ extern __thread int64_t _ox_prof_countdown __attribute__((tls_model("initial-exe
 extern __thread uint32_t _ox_prof_tl_epoch __attribute__((tls_model("initial-exec")));
 extern _Atomic uint32_t _ox_prof_epoch;
 void _ox_prof_kick(void); /* every thread's next refill goes out of line (async-signal-safe) */
+/* Charges `bytes` to the thread's countdown when they stay short of its
+ * next sampling point and the epoch is the thread's (true); false: the
+ * caller goes out of line, which charges them itself. */
+OX_INLINE bool _ox_prof_charge_short(int64_t bytes) {
+  if (OX_LIKELY(_ox_prof_tl_epoch == atomic_load_explicit(&_ox_prof_epoch, memory_order_relaxed) &&
+                bytes < _ox_prof_countdown)) {
+    _ox_prof_countdown -= bytes;
+    return true;
+  }
+  return false;
+}
 
 /* ---- prof_table.c: the table of live sampled blocks --------------------- */
 bool _ox_prof_table_ready(void);                      /* map it if not yet done */
