@@ -327,6 +327,11 @@ bool _ox_prof_stacks_ready(void);
 uint32_t _ox_prof_stack_of(const ox_prof_trace_t *t); /* a walk's stack, interned: its index */
 ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 
+/* ---- prof_libgcc.c: libgcc's unwinder, looked up at run time ------------ */
+bool _ox_libgcc_find(bool may_load); /* usable now (may_load: dlopen it; never in malloc) */
+void _ox_libgcc_backtrace(ox_prof_trace_t *t);          /* n = 0 without the unwinder */
+const void *_ox_libgcc_find_fde(void *pc, void *bases); /* NULL without it */
+
 /* ---- prof_unwind.c: cached .eh_frame rules for sample stacks (x86-64) ---- */
 bool _ox_prof_unwind_ready(void);
 bool _ox_prof_unwind(ox_prof_trace_t *t, uintptr_t ip, uintptr_t sp,

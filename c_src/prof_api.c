@@ -28,6 +28,7 @@ static int start(long sample_bytes) {
 
 OX_PUBLIC int ox_prof_start(size_t sample_bytes) {
   _ox_process_init();
+  _ox_libgcc_find(true); /* the program's call: not inside malloc */
   if (sample_bytes > (size_t)1 << 40) return EINVAL;
   return start((long)sample_bytes);
 }

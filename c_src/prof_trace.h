@@ -12,22 +12,11 @@
 #ifndef OX_PROF_TRACE_H
 #define OX_PROF_TRACE_H
 
-#include <unwind.h>
-
 #include "internal.h"
 
-static _Unwind_Reason_Code _ox_prof_trace_frame(struct _Unwind_Context *ctx, void *arg) {
-  ox_prof_trace_t *t = arg;
-  uintptr_t ip = _Unwind_GetIP(ctx);
-  if (ip == 0 || t->n >= OX_PROF_CAPTURE_DEPTH) return _URC_END_OF_STACK;
-  t->ip[t->n] = ip;
-  t->fn[t->n] = _Unwind_GetRegionStart(ctx);
-  t->n++;
-  return _URC_NO_REASON;
-}
-
 /* The walk starts at this very instruction, with its registers: the
- * cached rules of prof_unwind.c, or libgcc when they cannot tell. */
+ * cached rules of prof_unwind.c, or libgcc when they cannot tell (no
+ * stack when libgcc's unwinder is not there: prof_libgcc.c). */
 OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
 #if defined(__x86_64__) && defined(__linux__)
   uintptr_t ip, sp, fp;
@@ -35,8 +24,7 @@ OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
                    : "=r"(ip), "=r"(sp), "=r"(fp));
   if (_ox_prof_unwind(t, ip, sp, fp)) return;
 #endif
-  t->n = 0;
-  _Unwind_Backtrace(_ox_prof_trace_frame, t);
+  _ox_libgcc_backtrace(t);
 }
 
 /* The interned stack of the walk from here (_ox_prof_stack_of's index):
@@ -50,8 +38,7 @@ OX_INLINE uint32_t _ox_prof_capture(ox_prof_trace_t *t) {
                    : "=r"(ip), "=r"(sp), "=r"(fp));
   if (_ox_prof_unwind_stack(t, ip, sp, fp, &stack)) return stack;
 #endif
-  t->n = 0;
-  _Unwind_Backtrace(_ox_prof_trace_frame, t);
+  _ox_libgcc_backtrace(t);
   return _ox_prof_stack_of(t);
 }
 

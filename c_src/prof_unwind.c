@@ -46,11 +46,11 @@ typedef struct {
 static _Atomic(rule_slot_t *) cache;
 static _Atomic unsigned long cache_subs; /* dlpi_subs the cache was filled under */
 
-/* libgcc_s's (GCC_3.0) FDE search, with its struct dwarf_eh_bases. */
+/* libgcc's (GCC_3.0) FDE search, with its struct dwarf_eh_bases
+ * (prof_libgcc.c: NULL when the unwinder was not found). */
 typedef struct {
   void *tbase, *dbase, *func;
 } eh_bases_t;
-extern const void *_Unwind_Find_FDE(void *pc, eh_bases_t *bases);
 
 static void memos_ready(void);
 
@@ -316,7 +316,7 @@ static uint32_t read32(const uint8_t *p) {
  * 0 when libgcc must decide. */
 static uint64_t decode(uintptr_t pc, uintptr_t *fn) {
   eh_bases_t bases;
-  const uint8_t *fde = _Unwind_Find_FDE((void *)pc, &bases);
+  const uint8_t *fde = _ox_libgcc_find_fde((void *)pc, &bases);
   *fn = 0;
   if (!fde) return 0;
   *fn = (uintptr_t)bases.func;

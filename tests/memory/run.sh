@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# tests/memory/run.sh BINDIR - runs the memory programs, one process each,
+# tests/memory/run.sh BINDIR [LIBOXALLOC_SO] - runs the memory programs, one process each,
 # with an outer timeout on top of their own watchdogs, and prints
 # "memory: N passed, N failed".
 set -u
 dir=$1
+so=${2:-}
 source "$(dirname "${BASH_SOURCE[0]}")/../cases.sh"
 
 # Segments unmapped as soon as they empty, so a read after the free faults.
@@ -19,6 +20,9 @@ run zeroed_reuse 40 "$dir/zeroed_reuse"
 run zeroed_calls 30 "$dir/zeroed_calls"
 # Emptied MEDIUM pages stay in their class (spares) without raising the peak.
 run spare_pages 40 "$dir/spare_pages"
+# libgcc_s (the profiler's unwinder) loaded only when profiling starts.
+run no_libgcc 40 "$dir/no_libgcc"
+[ -n "$so" ] && run no_libgcc_preload 40 env LD_PRELOAD="$so" "$dir/no_libgcc" preload
 
 # Another thread's freed blocks of any class serve the freeing thread's allocations.
 run remote_reuse 40 "$dir/remote_reuse"

@@ -8,6 +8,7 @@ MEMORY_LIB    ?= $(BUILD)/liboxalloc.a
 MEMORY_PROGS  := free_after_exit medium_window large_kept_once zeroed_reuse spare_pages \
                  remote_reuse
 MEMORY_PROGS  += zeroed_calls huge_cycle
+MEMORY_PROGS  += no_libgcc
 MEMORY_BINS   := $(MEMORY_PROGS:%=$(MEMORY_DIR)/%)
 MEMORY_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                  -Iinclude -Itests/core -Itests/lifecycle -pthread
@@ -19,5 +20,5 @@ $(MEMORY_BINS): $(MEMORY_DIR)/%: tests/memory/%.c tests/lifecycle/lc.h \
 
 TEST_SUITES += test-memory
 .PHONY: test-memory
-test-memory: $(MEMORY_BINS)
-	@bash tests/memory/run.sh $(MEMORY_DIR)
+test-memory: $(MEMORY_BINS) $(BUILD)/liboxalloc.so
+	@bash tests/memory/run.sh $(MEMORY_DIR) $(BUILD)/liboxalloc.so
