@@ -127,6 +127,7 @@ extern uintptr_t _ox_free_tag;
 
 /* ---- segment.c ---------------------------------------------------------- */
 ox_page_t *_ox_segment_page_alloc(ox_heap_t *heap, unsigned cls);
+bool _ox_segment_next_page_touched(ox_heap_t *heap, enum ox_kind kind); /* its memory was written */
 void _ox_segment_page_free(ox_heap_t *heap, ox_page_t *page);
 void _ox_segment_purge(ox_heap_t *heap, uint64_t now, bool force);
 bool _ox_segment_purge_try(ox_heap_t *heap, uint64_t now); /* from another thread */

@@ -232,7 +232,21 @@ OX_INLINE uint32_t page_use_local_free(ox_heap_t *heap, ox_page_t *page) {
   return n;
 }
 
-/* Make `free` non-empty if the page has any block to give. */
+/* Carving more of the page would write memory never written (or purged)
+ * since the page got its class.  A page used again after it emptied (a
+ * class's kept page) may be carved only in part while the pages its class
+ * gave back hold written memory: that memory is taken first, so a
+ * program that fills and empties a class repeatedly does not raise its
+ * resident memory by the kept page's uncarved part (tests/memory,
+ * refill_touched). */
+OX_INLINE bool page_extends_fresh(const ox_page_t *page) {
+  return page->capacity != 0 && page->capacity < page->reserved &&
+         (size_t)page->capacity * page->block_size >= page->zero_from;
+}
+
+/* Make `free` non-empty if the page has any block to give: its lists, or
+ * else more blocks carved, unless the heap's next page holds written
+ * memory that carving would not use (above). */
 OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (!page->free) {
     uint32_t n; /* blocks in the new list (none charged for profiling) */
@@ -258,7 +272,12 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       return true; /* a block for the slow path, or a sampled allocation */
     }
   }
-  if (!page->free) page_extend(heap, page, prof);
+  if (!page->free) {
+    if (OX_UNLIKELY(page_extends_fresh(page)) &&
+        _ox_segment_next_page_touched(heap, _ox_class_kind(page->class_idx)))
+      return false; /* not full: find_page_moving leaves it for later */
+    page_extend(heap, page, prof);
+  }
   return page->free != NULL || (prof && page->prof_take_sampled);
 }
 
@@ -327,6 +346,10 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
       }
       heap->direct[cls] = page; /* it may point at the emptied reuse list */
       return page;
+    }
+    if (page->capacity < page->reserved) { /* room left for later (page_refill) */
+      page = next;
+      continue;
     }
     /* A remote free that arrives from now on tells the heap (remote.c);
      * one that came meanwhile: refill again. */

@@ -330,6 +330,22 @@ static ox_page_t *segment_page_alloc(ox_heap_t *heap, unsigned cls) {
   return page;
 }
 
+/* Whether the page segment_page_alloc would hand out next has been written
+ * since it was last purged (page.c takes it rather than write memory that
+ * never was). */
+bool _ox_segment_next_page_touched(ox_heap_t *heap, enum ox_kind kind) {
+  bool touched = false;
+  purge_lock(heap); /* the background purger may be clearing `dirty` */
+  ox_segment_t *seg = heap->segments[kind];
+  for (uint32_t i = seg ? seg->free_hint : 0; seg && i < seg->page_count; i++) {
+    if (seg->pages[i].in_use) continue;
+    touched = seg->pages[i].dirty;
+    break;
+  }
+  purge_unlock(heap);
+  return touched;
+}
+
 static void segment_purge_pages(ox_segment_t *seg, uint64_t now, bool force);
 
 static void segment_release(ox_heap_t *heap, ox_segment_t *seg) {

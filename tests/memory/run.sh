@@ -20,6 +20,8 @@ run zeroed_reuse 40 "$dir/zeroed_reuse"
 run zeroed_calls 30 "$dir/zeroed_calls"
 # Emptied MEDIUM pages stay in their class (spares) without raising the peak.
 run spare_pages 40 "$dir/spare_pages"
+# Refilling a class uses the memory it wrote before fresh memory.
+run refill_touched 40 "$dir/refill_touched"
 # libgcc_s (the profiler's unwinder) loaded only when profiling starts.
 run no_libgcc 40 "$dir/no_libgcc"
 [ -n "$so" ] && run no_libgcc_preload 40 env LD_PRELOAD="$so" "$dir/no_libgcc" preload
