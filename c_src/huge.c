@@ -405,6 +405,7 @@ static ox_segment_t *huge_cache_take_best(size_t want) {
       if (best < 0 || better_fit(size, best_size, want)) {
         best = i;
         best_size = size;
+        if (size == want) break; /* none fits better, and a scan keeps the first of equals */
       }
     }
     if (best < 0) return NULL;
