@@ -202,7 +202,10 @@ static void segment_init(ox_segment_t *seg, ox_heap_t *heap, enum ox_kind kind, 
   seg->next = seg->prev = NULL;
   seg->map_size = OX_SEGMENT_SIZE;
   seg->huge_offset = seg->huge_usable = 0;
-  for (uint32_t i = 0; i < seg->page_count; i++) {
+  /* A fresh mapping reads as zero already: its page entries are written
+   * as pages are used, so a SMALL segment's header does not make its last
+   * two OS pages resident before it has 31 pages in use. */
+  for (uint32_t i = 0; !fresh && i < seg->page_count; i++) {
     ox_page_t *page = &seg->pages[i];
     *page = (ox_page_t){0};
     page->dirty = page_granules(seg, page, SIZE_MAX) & seg->touched ? 1 : 0;

@@ -245,9 +245,6 @@ struct ox_heap_s {
    * allocations (reuse.h): one page-shaped list per class, which
    * direct[c] points at while it holds blocks. */
   ox_page_t reuse[OX_REUSE_CLASSES];
-  /* Heap profiling: per class, the page that sampled blocks come from
-   * (page.c); on the full list, every free of it goes to the slow path. */
-  ox_page_t *prof_page[OX_CLASS_COUNT];
   /* First-class heaps: their huge blocks, for ox_heap_destroy. */
   atomic_flag huge_lock;
   ox_segment_t *huge_blocks;
@@ -261,6 +258,11 @@ struct ox_heap_s {
   _Atomic uint32_t remote_dirty; /* a page in a class queue got a remote list (remote.c) */
   _Atomic size_t remote_frees;   /* statistics: from threads without a heap */
   _Alignas(64) char pad_after_remote[1];
+  /* Heap profiling: per class, the page that sampled blocks come from
+   * (page.c); on the full list, every free of it goes to the slow path.
+   * Last, and written only by profiling: the OS page the array ends in
+   * stays untouched otherwise (4 KiB less resident per thread). */
+  ox_page_t *prof_page[OX_CLASS_COUNT];
 };
 
 /* ---- heap profiling (prof_*.c) ----------------------------------------

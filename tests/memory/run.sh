@@ -22,6 +22,8 @@ run zeroed_calls 30 "$dir/zeroed_calls"
 run spare_pages 40 "$dir/spare_pages"
 # Refilling a class uses the memory it wrote before fresh memory.
 run refill_touched 40 "$dir/refill_touched"
+# Resident memory of the first allocation of the process and of a thread.
+run thread_cost 40 "$dir/thread_cost"
 # libgcc_s (the profiler's unwinder) loaded only when profiling starts.
 run no_libgcc 40 "$dir/no_libgcc"
 [ -n "$so" ] && run no_libgcc_preload 40 env LD_PRELOAD="$so" "$dir/no_libgcc" preload
