@@ -26,12 +26,12 @@
  * thread's blocks while that one allocates nothing (idle, or waiting for
  * this one) would take fresh pages for as much (test-memory remote_reuse;
  * blocks of 1-16 KiB were stranded so while the lists stopped at 1 KiB).
- * Bounded: REUSE_BYTES per class, at least 8 blocks up to 1 KiB and 2
- * above (reuse.c); no blocks of a class the heap does not allocate itself
- * (its live[c], as of its last slow path, is 0 for a thread that only
- * frees: it keeps nothing).  The rest goes back to the owner, and so does
- * everything kept at thread exit and when the heap purges, so that a
- * thread that stopped allocating does not keep other threads' pages
+ * Bounded: 8 KiB per class and at least 8 blocks up to 1 KiB, 4 KiB and at
+ * least one block above (reuse.c); no blocks of a class the heap does not
+ * allocate itself (its live[c], as of its last slow path, is 0 for a thread
+ * that only frees: it keeps nothing).  The rest goes back to the owner, and
+ * so does everything kept at thread exit and when the heap purges, so that
+ * a thread that stopped allocating does not keep other threads' pages
  * alive.  Not in the secure build, whose free-list links must stay within
  * one segment.
  */
