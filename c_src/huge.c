@@ -25,7 +25,9 @@
 #define HUGE_CACHE_LIVE_DIVISOR 1
 /* A cached mapping that fits a request is taken whole when the excess is
  * at most this: its pages are resident already, and a block that grows (a
- * vector) then grows in place.  A bigger excess is split off and cached. */
+ * vector) then grows in place.  A bigger excess is split off and cached;
+ * an excess over three times the request, in a mapping that waited in the
+ * cache (huge_cold), stays mapped but is given back. */
 #define HUGE_CACHE_KEEP_EXCESS (8 * OX_MiB)
 /* A donor gives at least this much, and is unmapped rather than cached
  * when left with less: small pieces are not worth the calls (nor are the
@@ -290,6 +292,15 @@ static void huge_note_request(bool hit) {
     atomic_store_explicit(&huge_cycle_ms, now, memory_order_relaxed);
 }
 
+/* A cached mapping is cold once it has waited HUGE_COLD_SHARE of the purge
+ * delay (15 ms by default): a churn of big blocks takes its mappings back
+ * within microseconds. */
+#define HUGE_COLD_SHARE 32
+static bool huge_cold(const ox_segment_t *seg) {
+  uint64_t cold = (uint64_t)_ox_option(OX_OPT_PURGE_DELAY_MS) / HUGE_COLD_SHARE;
+  return _ox_os_now_ms() - seg->freed_at_ms >= cold;
+}
+
 /* Bytes the cache may hold: the option's floor, or a share of the live huge
  * bytes when that is more; 0 (nothing cached) when either option is 0. */
 static size_t huge_cache_limit(void) {
@@ -531,9 +542,16 @@ static ox_segment_t *huge_cache_take(size_t map_size, size_t offset, size_t alig
     /* The base is 4 MiB-aligned: any block alignment up to that is an offset. */
     best->huge_offset = offset;
     best->huge_align = align;
-    if (best->map_size - map_size > HUGE_CACHE_KEEP_EXCESS) {
+    size_t excess = best->map_size - map_size;
+    if (excess > HUGE_CACHE_KEEP_EXCESS) {
       ox_segment_t *rest = huge_split(best, map_size);
       if (rest) all[n++] = rest;
+    } else if (excess > 3 * map_size && huge_cold(best)) {
+      /* Taken whole for a block under a quarter of its size, after it
+       * waited in the cache (no tight churn of big blocks that would need
+       * those pages again soon): the excess stays mapped, for the block to
+       * grow into, but not resident. */
+      _ox_os_purge((uint8_t *)best + map_size, excess);
     }
   }
   size_t limit = huge_cache_limit();

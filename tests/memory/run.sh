@@ -34,5 +34,8 @@ run remote_reuse 40 "$dir/remote_reuse"
 # A freed huge block is cached only once huge blocks cycle (a long delay:
 # the test's steps must fall within it on a loaded machine).
 run huge_cycle 30 env OXALLOC_PURGE_DELAY=10000 "$dir/huge_cycle"
+# A cached huge mapping reused for a much smaller block after a wait: its
+# excess not resident (purge delay 3.2 s: cold after 100 ms).
+run huge_excess 30 env OXALLOC_PURGE_DELAY=3200 "$dir/huge_excess"
 
 finish memory

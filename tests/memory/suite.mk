@@ -9,6 +9,7 @@ MEMORY_PROGS  := free_after_exit medium_window large_kept_once zeroed_reuse spar
                  remote_reuse
 MEMORY_PROGS  += zeroed_calls huge_cycle
 MEMORY_PROGS  += no_libgcc refill_touched thread_cost
+MEMORY_PROGS  += huge_excess
 MEMORY_BINS   := $(MEMORY_PROGS:%=$(MEMORY_DIR)/%)
 MEMORY_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                  -Iinclude -Itests/core -Itests/lifecycle -pthread
