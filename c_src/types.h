@@ -120,6 +120,7 @@ typedef struct ox_page_s {
                             for the words the free list wrote (zeroed allocation) */
   uint8_t kept;          /* counted in heap->kept_bytes (empty, kept for its class):
                             1 its class's last page, 2 a spare (page.c) */
+  uint8_t was_kept;      /* kept empty at least once since it got its class (page.c) */
   /* Heap profiling (prof_sample.c, page.c).  A refill hands the fast path
    * blocks only up to the allocation where the next sampling point falls;
    * the rest waits in prof_held, and that allocation comes from the

@@ -38,4 +38,7 @@ run huge_cycle 30 env OXALLOC_PURGE_DELAY=10000 "$dir/huge_cycle"
 # excess not resident (purge delay 3.2 s: cold after 100 ms).
 run huge_excess 30 env OXALLOC_PURGE_DELAY=3200 "$dir/huge_excess"
 
+# A class's page being carved for the first time is carved to its end first.
+run carve_first 40 "$dir/carve_first"
+
 finish memory

@@ -6,7 +6,7 @@
 MEMORY_DIR    := $(BUILD)/tests/memory
 MEMORY_LIB    ?= $(BUILD)/liboxalloc.a
 MEMORY_PROGS  := free_after_exit medium_window large_kept_once zeroed_reuse spare_pages \
-                 remote_reuse
+                 remote_reuse carve_first
 MEMORY_PROGS  += zeroed_calls huge_cycle
 MEMORY_PROGS  += no_libgcc refill_touched thread_cost
 MEMORY_PROGS  += huge_excess
