@@ -51,7 +51,7 @@ OX_PUBLIC void *ox_heap_realloc(ox_heap_t *heap, void *ptr, size_t size) {
 OX_PUBLIC void ox_heap_free(void *ptr) { _ox_free(ptr); }
 
 static void release_contents(ox_heap_t *heap) {
-  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed)) _ox_prof_forget_heap(heap);
+  if (atomic_load_explicit(&_ox_prof_nlive.value, memory_order_relaxed)) _ox_prof_forget_heap(heap);
   _ox_segment_release_all(heap);
   _ox_huge_release_arena(heap);
   _ox_heap_clear(heap);

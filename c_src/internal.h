@@ -268,7 +268,7 @@ extern bool _ox_prof_ever; /* sampling was started once: profiled slow path, reu
 OX_INLINE bool _ox_prof_sampling(void) {
   return atomic_load_explicit(&_ox_prof_on, memory_order_relaxed);
 }
-extern _Atomic size_t _ox_prof_nlive;             /* live sampled blocks (any page or huge) */
+extern ox_lone_counter_t _ox_prof_nlive;          /* .value: live sampled blocks */
 void _ox_prof_init(void);                         /* at process init: OXALLOC_PROF* options */
 void _ox_prof_grant(ox_page_t *page, uint32_t n); /* page->free: a fresh run of n blocks */
 void _ox_prof_take(ox_page_t *page, void *p);     /* a sampled block, from a prof_page */

@@ -29,7 +29,10 @@
 
 _Atomic bool _ox_prof_on;
 bool _ox_prof_ever;
-_Atomic size_t _ox_prof_nlive;
+/* Written at each insertion and removal of a sample by any thread: in a
+ * line of its own, not that of _ox_prof_ever and _ox_prof_on, which every
+ * profiled slow path reads (they shared one). */
+ox_lone_counter_t _ox_prof_nlive;
 
 static _Atomic long rate = 512 * 1024;
 /* A new rate, or a dump asked for by a signal: every thread's next refill

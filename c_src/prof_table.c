@@ -45,7 +45,7 @@ ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key) {
     if (k != KEY_EMPTY && k != KEY_REMOVED) continue;
     if (!atomic_compare_exchange_strong(&t[i].key, &k, key)) continue;
     atomic_store_explicit(&t[i].ready, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&_ox_prof_nlive, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
     return &t[i];
   }
   return NULL;
@@ -66,7 +66,7 @@ ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key) {
 void _ox_prof_sample_remove(ox_prof_sample_t *s) {
   atomic_store_explicit(&s->ready, 0, memory_order_relaxed);
   atomic_store_explicit(&s->key, KEY_REMOVED, memory_order_release);
-  atomic_fetch_sub_explicit(&_ox_prof_nlive, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
 }
 
 ox_prof_sample_t *_ox_prof_samples(size_t *count) {

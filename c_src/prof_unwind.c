@@ -464,7 +464,11 @@ typedef struct {
   uint64_t rule[OX_PROF_CAPTURE_DEPTH];
 } walk_memo_t;
 
-static _Atomic(walk_memo_t *) memos[MEMO_SLOTS];
+/* Each thread exchanges its slot's pointer at every sample: one line each. */
+static struct {
+  _Atomic(walk_memo_t *) memo;
+  char pad[64 - sizeof(void *)];
+} __attribute__((aligned(64))) memos[MEMO_SLOTS];
 static _Atomic(walk_memo_t *) memo_area;
 static __thread char tl_memo_anchor __attribute__((tls_model("initial-exec")));
 
@@ -479,14 +483,14 @@ static void memos_ready(void) {
     return;
   }
   for (size_t i = 0; i < MEMO_SLOTS; i++)
-    atomic_store_explicit(&memos[i], &a[i], memory_order_release);
+    atomic_store_explicit(&memos[i].memo, &a[i], memory_order_release);
 }
 
 /* The memo of this thread for samples recorded at `ip` (a thread samples
  * at a few places in the allocator: huge blocks, class blocks). */
 static _Atomic(walk_memo_t *) *memo_slot(uintptr_t ip) {
   uint64_t h = ((uint64_t)(uintptr_t)&tl_memo_anchor ^ ip) * 0x9E3779B97F4A7C15ull;
-  return &memos[h >> 58]; /* 64 slots */
+  return &memos[h >> 58].memo; /* 64 slots */
 }
 
 /* ---- the walk ------------------------------------------------------------- */

@@ -70,7 +70,7 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
       return q;
     }
   } else if (class_block_fits(usable, new_size)) {
-    if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+    if (atomic_load_explicit(&_ox_prof_nlive.value, memory_order_relaxed))
       _ox_prof_moved(p, p, new_size, true);
     return p;
   }
@@ -80,7 +80,7 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
   /* A sampled class block moves to a page of sampled blocks, where its
    * sample follows it: a page of the class queues never holds one, and
    * the frees of its other blocks stay on the fast path (page.c). */
-  if (OX_UNLIKELY(atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed)) &&
+  if (OX_UNLIKELY(atomic_load_explicit(&_ox_prof_nlive.value, memory_order_relaxed)) &&
       seg->kind != OX_KIND_HUGE && align <= OX_MIN_ALIGN && _ox_segment_page_of(seg, p)->prof_only)
     q = _ox_alloc_sampled_block(heap, new_size);
 #endif
@@ -91,7 +91,7 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
   }
   memcpy(q, p, min_size(min_size(old_size, usable), new_size));
   /* A sampled block stays one sample when it moves. */
-  if (atomic_load_explicit(&_ox_prof_nlive, memory_order_relaxed))
+  if (atomic_load_explicit(&_ox_prof_nlive.value, memory_order_relaxed))
     _ox_prof_moved(p, q, new_size, seg->kind != OX_KIND_HUGE);
   _ox_check_free(seg, p);
   if (seg->kind == OX_KIND_HUGE)

@@ -304,4 +304,11 @@ typedef struct {
   uint8_t moved;  /* realloc moved it away: left for the old block's free */
 } ox_prof_sample_t;
 
+/* A counter that any thread may write at any time, alone in its cache
+ * line: beside read-mostly flags it would make every reader miss. */
+typedef struct {
+  _Atomic size_t value;
+  char pad[64 - sizeof(size_t)];
+} __attribute__((aligned(64))) ox_lone_counter_t;
+
 #endif /* OX_TYPES_H */
