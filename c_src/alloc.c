@@ -72,13 +72,7 @@ void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero) {
     if (OX_UNLIKELY(p == _ox_prof_tl_last) && p) _ox_prof_layout(p, size, align);
     return p;
   }
-  void *p = _ox_huge_alloc(size, align, zero);
-  if (!p && _ox_reclaim_address_space(heap, size)) p = _ox_huge_alloc(size, align, zero);
-  if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
-    _ox_huge_attach(heap, p);
-  if (OX_UNLIKELY(_ox_prof_sampling()) && p && !_ox_prof_charge_short((int64_t)size))
-    _ox_prof_huge_alloc(p, size, align);
-  return p;
+  return _ox_alloc_huge_in(heap, size, align, zero);
 }
 
 void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero) {

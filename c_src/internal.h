@@ -354,6 +354,17 @@ void *_ox_alloc_generic(size_t size, size_t align, bool zero);
 void *_ox_alloc_in(ox_heap_t *heap, size_t size, size_t align, bool zero);
 void *_ox_alloc_raw(ox_heap_t *heap, size_t size, size_t align, bool zero);
 bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size); /* after an OS refusal */
+/* A block in a mapping of its own (huge.c), whatever its size.  Inline:
+ * a sample's stack then has no frame more than before (prof_stack.c). */
+OX_INLINE void *_ox_alloc_huge_in(ox_heap_t *heap, size_t size, size_t align, bool zero) {
+  void *p = _ox_huge_alloc(size, align, zero);
+  if (!p && _ox_reclaim_address_space(heap, size)) p = _ox_huge_alloc(size, align, zero);
+  if (p && atomic_load_explicit(&heap->state, memory_order_relaxed) == OX_HEAP_FIRST_CLASS)
+    _ox_huge_attach(heap, p);
+  if (OX_UNLIKELY(_ox_prof_sampling()) && p && !_ox_prof_charge_short((int64_t)size))
+    _ox_prof_huge_alloc(p, size, align);
+  return p;
+}
 void _ox_free_generic(ox_segment_t *seg, void *p);
 void _ox_free_foreign(const void *p);
 void _ox_free_not_class(ox_segment_t *seg, void *p);

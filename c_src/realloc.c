@@ -63,7 +63,7 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
   }
 #else
   if (seg->kind == OX_KIND_HUGE) {
-    if (new_size > OX_LARGE_MAX) {
+    if (new_size > OX_LARGE_MAX || new_size > usable) { /* resized, or moved whole */
       void *q = huge_realloc(seg, p, new_size);
       if (!q && _ox_reclaim_address_space(_ox_tl_heap, new_size))
         q = huge_realloc(seg, p, new_size);
@@ -83,6 +83,18 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
   if (OX_UNLIKELY(atomic_load_explicit(&_ox_prof_nlive.value, memory_order_relaxed)) &&
       seg->kind != OX_KIND_HUGE && align <= OX_MIN_ALIGN && _ox_segment_page_of(seg, p)->prof_only)
     q = _ox_alloc_sampled_block(heap, new_size);
+  /* A class block growing past the MEDIUM sizes moves to a mapping of its
+   * own, which later growth resizes (mremap) without a copy: going from
+   * one LARGE class to the next instead, each step would leave the block
+   * it grew out of resident in its class's page (a vector doubling to
+   * 4 MiB held 128 + 256 + 512 KiB of them at its peak).  Not in the
+   * checked build, whose blocks carry its trailer (_ox_alloc_in), nor
+   * under an address-space limit: a mapping of its own takes a 4 MiB-
+   * aligned range, and LARGE pages pack such blocks closer (tests/stress
+   * oom: after freeing half, the same blocks must fit again). */
+  if (!q && new_size > usable && new_size > OX_MEDIUM_MAX && seg->kind != OX_KIND_HUGE &&
+      _ox_os_address_space_limit() == SIZE_MAX)
+    q = _ox_alloc_huge_in(heap, new_size, align, false);
 #endif
   if (!q) q = _ox_alloc_in(heap, new_size, align, false);
   if (!q) {

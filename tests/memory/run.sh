@@ -24,6 +24,8 @@ run spare_pages 40 "$dir/spare_pages"
 run refill_touched 40 "$dir/refill_touched"
 # Resident memory of the first allocation of the process and of a thread.
 run thread_cost 40 "$dir/thread_cost"
+# A buffer grown by realloc holds about its own size at its peak.
+run realloc_growth 40 "$dir/realloc_growth"
 # libgcc_s (the profiler's unwinder) loaded only when profiling starts.
 run no_libgcc 40 "$dir/no_libgcc"
 [ -n "$so" ] && run no_libgcc_preload 40 env LD_PRELOAD="$so" "$dir/no_libgcc" preload

@@ -8,7 +8,7 @@ MEMORY_LIB    ?= $(BUILD)/liboxalloc.a
 MEMORY_PROGS  := free_after_exit medium_window large_kept_once zeroed_reuse spare_pages \
                  remote_reuse carve_first
 MEMORY_PROGS  += zeroed_calls huge_cycle
-MEMORY_PROGS  += no_libgcc refill_touched thread_cost
+MEMORY_PROGS  += no_libgcc refill_touched thread_cost realloc_growth
 MEMORY_PROGS  += huge_excess
 MEMORY_BINS   := $(MEMORY_PROGS:%=$(MEMORY_DIR)/%)
 MEMORY_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
