@@ -808,7 +808,7 @@ static void *page_restart_zeroed(ox_heap_t *heap, ox_page_t *page) {
   page_extend(heap, page, false);
   ox_block_t *b = page->free;
   page->free = _ox_link_get(b);
-  _ox_mark_live(b);
+  memset(b, 0, 2 * sizeof(void *)); /* its link and mark: the block is zero */
   return b;
 }
 
