@@ -307,7 +307,8 @@ bool _ox_prof_table_ready(void);                      /* map it if not yet done 
 ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key); /* fill, then set ready; NULL if full */
 ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key);
 void _ox_prof_sample_remove(ox_prof_sample_t *s);
-ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot, for readers */
+ox_prof_sample_t *_ox_prof_samples(size_t *count); /* every slot in use, for readers */
+size_t _ox_prof_table_mapped(void);                /* bytes of its mapping (tests) */
 
 /* For readers of the table: a slot that holds a live block (not empty,
  * removed, half-written, or a block realloc moved away), and what its

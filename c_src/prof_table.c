@@ -2,24 +2,37 @@
  * prof_table.c - the heap profiler's table of live sampled blocks, keyed
  * by address.
  *
- * An open-addressed array mapped from the OS the first time profiling
- * starts (no malloc), used without locks: a slot is claimed by a CAS of
- * its key from empty or removed to the block's address, filled, then
- * marked ready; removal marks it removed.  Only one thread at a time adds
- * or removes a given address (the block's owner, or whoever frees a huge
- * block), so a look-up probes from the address's home slot to the first
- * empty one.  Readers (the pprof writer, the leak report) take slots that
- * are ready as they find them: a dump taken while other threads allocate
- * is a snapshot of each slot, not of the whole table.
+ * One array mapped from the OS the first time profiling starts (no
+ * malloc), cut into levels of 1024, 1024, 2048, ... 32768 slots (65536 in
+ * all), each cut into buckets of four slots; a key has one bucket per
+ * level, from its own hash of the key.  An address goes into the first
+ * level whose bucket has a slot that is empty or removed, and a level is
+ * opened only when every earlier level's bucket was full: with few live
+ * samples only level 0 (48 KiB) is used, so the resident memory follows
+ * the number of live samples, not the number ever taken (one table hashed
+ * over all 3 MiB touched a page per sample, up to 768 pages).
+ *
+ * Used without locks: a slot is claimed by a CAS of its key from empty or
+ * removed to the block's address, filled, then marked ready; removal
+ * marks it removed.  A slot never becomes empty again and an insertion
+ * takes the first free slot of a bucket, so a look-up that meets an empty
+ * slot knows the key is in no later slot nor level.  Only one thread at a
+ * time adds or removes a given address (the block's owner, or whoever
+ * frees a huge block).  Readers (the pprof writer, the leak report) take
+ * slots that are ready as they find them: a dump taken while other
+ * threads allocate is a snapshot of each slot, not of the whole table.
  */
 #include "internal.h"
 
-#define TABLE_SLOTS ((size_t)1 << 16) /* live samples at most: 32 GiB live at the default rate */
-#define MAX_PROBE   1024              /* a full neighbourhood drops the sample */
-#define KEY_EMPTY   ((uintptr_t)0)
-#define KEY_REMOVED ((uintptr_t)1)
+#define TABLE_SLOTS  ((size_t)1 << 16) /* live samples at most: 32 GiB live at the default rate */
+#define LEVELS       7                 /* 1024, 1024, 2048, ... 32768 slots */
+#define LEVEL0_SLOTS ((size_t)1024)
+#define BUCKET       4
+#define KEY_EMPTY    ((uintptr_t)0)
+#define KEY_REMOVED  ((uintptr_t)1)
 
 static _Atomic(ox_prof_sample_t *) table;
+static _Atomic unsigned nlevels = 1; /* levels opened: only ever grows */
 
 bool _ox_prof_table_ready(void) {
   if (atomic_load_explicit(&table, memory_order_acquire)) return true;
@@ -31,34 +44,51 @@ bool _ox_prof_table_ready(void) {
   return true;
 }
 
-static size_t home(uintptr_t key) {
-  uint64_t h = (uint64_t)key * 0x9E3779B97F4A7C15ull;
-  return (size_t)(h >> 40) & (TABLE_SLOTS - 1);
+/* Level k: its first slot and its number of slots. */
+static size_t level_start(unsigned k) { return k == 0 ? 0 : LEVEL0_SLOTS << (k - 1); }
+static size_t level_slots(unsigned k) { return k == 0 ? LEVEL0_SLOTS : LEVEL0_SLOTS << (k - 1); }
+
+/* The first slot of key's bucket in level k: a hash of its own per level,
+ * so that keys sharing a full bucket spread out in the next level. */
+static size_t bucket(uintptr_t key, unsigned k) {
+  uint64_t h = ((uint64_t)key + k * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 31;
+  h *= 0x94D049BB133111EBull;
+  size_t nbuckets = level_slots(k) / BUCKET;
+  return level_start(k) + ((size_t)(h >> 32) & (nbuckets - 1)) * BUCKET;
 }
 
 ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key) {
   ox_prof_sample_t *t = atomic_load_explicit(&table, memory_order_acquire);
   if (!t) return NULL;
-  size_t i = home(key);
-  for (int n = 0; n < MAX_PROBE; n++, i = (i + 1) & (TABLE_SLOTS - 1)) {
-    uintptr_t k = atomic_load_explicit(&t[i].key, memory_order_relaxed);
-    if (k != KEY_EMPTY && k != KEY_REMOVED) continue;
-    if (!atomic_compare_exchange_strong(&t[i].key, &k, key)) continue;
-    atomic_store_explicit(&t[i].ready, 0, memory_order_relaxed);
-    atomic_fetch_add_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
-    return &t[i];
+  for (unsigned k = 0; k < LEVELS; k++) {
+    unsigned open = atomic_load_explicit(&nlevels, memory_order_acquire);
+    while (open <= k && !atomic_compare_exchange_weak(&nlevels, &open, k + 1)) {
+    }
+    ox_prof_sample_t *b = &t[bucket(key, k)];
+    for (int i = 0; i < BUCKET; i++) {
+      uintptr_t s = atomic_load_explicit(&b[i].key, memory_order_relaxed);
+      if (s != KEY_EMPTY && s != KEY_REMOVED) continue;
+      if (!atomic_compare_exchange_strong(&b[i].key, &s, key)) continue;
+      atomic_store_explicit(&b[i].ready, 0, memory_order_relaxed);
+      atomic_fetch_add_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
+      return &b[i];
+    }
   }
-  return NULL;
+  return NULL; /* every bucket of the key full: the sample is dropped */
 }
 
 ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key) {
   ox_prof_sample_t *t = atomic_load_explicit(&table, memory_order_acquire);
   if (!t) return NULL;
-  size_t i = home(key);
-  for (int n = 0; n < MAX_PROBE; n++, i = (i + 1) & (TABLE_SLOTS - 1)) {
-    uintptr_t k = atomic_load_explicit(&t[i].key, memory_order_acquire);
-    if (k == key) return &t[i];
-    if (k == KEY_EMPTY) return NULL;
+  unsigned open = atomic_load_explicit(&nlevels, memory_order_acquire);
+  for (unsigned k = 0; k < open; k++) {
+    ox_prof_sample_t *b = &t[bucket(key, k)];
+    for (int i = 0; i < BUCKET; i++) {
+      uintptr_t s = atomic_load_explicit(&b[i].key, memory_order_acquire);
+      if (s == key) return &b[i];
+      if (s == KEY_EMPTY) return NULL;
+    }
   }
   return NULL;
 }
@@ -69,8 +99,12 @@ void _ox_prof_sample_remove(ox_prof_sample_t *s) {
   atomic_fetch_sub_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
 }
 
+/* The slots of the levels opened so far (a prefix of the array). */
 ox_prof_sample_t *_ox_prof_samples(size_t *count) {
   ox_prof_sample_t *t = atomic_load_explicit(&table, memory_order_acquire);
-  *count = t ? TABLE_SLOTS : 0;
+  unsigned open = atomic_load_explicit(&nlevels, memory_order_acquire);
+  *count = t ? level_start(open - 1) + level_slots(open - 1) : 0;
   return t;
 }
+
+size_t _ox_prof_table_mapped(void) { return TABLE_SLOTS * sizeof(ox_prof_sample_t); }

@@ -188,5 +188,12 @@ grep -E '^(PASS|FAIL)' "$OUT/pages.txt"
 pass=$((pass + $(grep -c '^PASS' "$OUT/pages.txt")))
 fail=$((fail + $(grep -c '^FAIL' "$OUT/pages.txt")))
 
+# 17. The live-sample table's resident memory follows the live samples
+# (table.c, linked with liboxalloc.a).
+run "$OUT/table" >"$OUT/table.txt" 2>&1 || echo "FAIL table: exit $?" >>"$OUT/table.txt"
+grep -E '^(PASS|FAIL)' "$OUT/table.txt"
+pass=$((pass + $(grep -c '^PASS' "$OUT/table.txt")))
+fail=$((fail + $(grep -c '^FAIL' "$OUT/table.txt")))
+
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

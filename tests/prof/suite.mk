@@ -23,6 +23,9 @@ $(PROF_DIR)/dump_off: tests/prof/dump_off.c $(BUILD)/liboxalloc.a include/oxallo
 $(PROF_DIR)/pages: tests/prof/pages.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
+$(PROF_DIR)/table: tests/prof/table.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h
+	@mkdir -p $(@D)
+	$(CC) $(PROF_CFLAGS) -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
 $(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h c_src/prof_trace.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) -O2 -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
@@ -30,5 +33,6 @@ $(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c
 TEST_SUITES += test-prof
 .PHONY: test-prof
 test-prof: $(BUILD)/liboxalloc.so $(PROF_DIR)/split $(PROF_DIR)/live $(PROF_DIR)/dump_off \
-           $(PROF_DIR)/counters $(PROF_DIR)/unwind $(PROF_DIR)/pages
+           $(PROF_DIR)/counters $(PROF_DIR)/unwind $(PROF_DIR)/pages \
+           $(PROF_DIR)/table
 	@bash tests/prof/run.sh $(BUILD) $(abspath $(PROF_DIR))
