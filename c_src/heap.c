@@ -216,7 +216,15 @@ static void heap_thread_exit(void *arg) {
   /* Held, not ACTIVE, from here: a remote free that still saw ACTIVE is
    * found by the give-back's walk, a later one by _ox_remote_abandon. */
   atomic_store(&heap->state, OX_HEAP_COLLECTING);
+  /* The classes' current pages of sampled blocks stay with the heap, even
+   * empty, as its pages with live blocks do: the thread that takes the
+   * heap over samples into them with no page to fault in again (given
+   * back and purged here, they cost a madvise each at every exit and
+   * faults after it: thread-replace-2 ~9 of each per exit).  A later
+   * ox_collect(true) gives them back (page.c). */
+  if (_ox_prof_ever) heap->prof_pages_stay = true;
   _ox_heap_give_back_held(heap);
+  if (_ox_prof_ever) heap->prof_pages_stay = false;
   alive_drop(heap);
   _ox_remote_abandon(heap);
 }

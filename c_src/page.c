@@ -775,7 +775,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
     }
     queue_sync_direct(heap, cls);
     if (_ox_prof_ever && heap->prof_page[cls] && heap->prof_page[cls]->used == 0 &&
-        !page_queued(heap->prof_page[cls]))
+        !page_queued(heap->prof_page[cls]) && !heap->prof_pages_stay)
       prof_page_release(heap, heap->prof_page[cls]);
   }
   /* A heap without a thread purges everything at once. */

@@ -195,5 +195,12 @@ grep -E '^(PASS|FAIL)' "$OUT/table.txt"
 pass=$((pass + $(grep -c '^PASS' "$OUT/table.txt")))
 fail=$((fail + $(grep -c '^FAIL' "$OUT/table.txt")))
 
+# 18. A thread's exit leaves its current pages of sampled blocks to the
+# thread that takes its heap over: no madvise for each (exit_pages.c).
+run "$OUT/exit_pages" >"$OUT/exit_pages.txt" 2>&1 || echo "FAIL exit_pages: exit $?" >>"$OUT/exit_pages.txt"
+grep -E '^(PASS|FAIL)' "$OUT/exit_pages.txt"
+pass=$((pass + $(grep -c '^PASS' "$OUT/exit_pages.txt")))
+fail=$((fail + $(grep -c '^FAIL' "$OUT/exit_pages.txt")))
+
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -26,6 +26,9 @@ $(PROF_DIR)/pages: tests/prof/pages.c $(BUILD)/liboxalloc.a c_src/internal.h c_s
 $(PROF_DIR)/table: tests/prof/table.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
+$(PROF_DIR)/exit_pages: tests/prof/exit_pages.c $(BUILD)/liboxalloc.a include/oxalloc.h
+	@mkdir -p $(@D)
+	$(CC) $(PROF_CFLAGS) $< $(BUILD)/liboxalloc.a -o $@ -pthread
 $(PROF_DIR)/unwind: tests/prof/unwind.c $(BUILD)/liboxalloc.a c_src/internal.h c_src/types.h c_src/prof_trace.h
 	@mkdir -p $(@D)
 	$(CC) $(PROF_CFLAGS) -O2 -Ic_src $< $(BUILD)/liboxalloc.a -o $@ -pthread
@@ -34,5 +37,5 @@ TEST_SUITES += test-prof
 .PHONY: test-prof
 test-prof: $(BUILD)/liboxalloc.so $(PROF_DIR)/split $(PROF_DIR)/live $(PROF_DIR)/dump_off \
            $(PROF_DIR)/counters $(PROF_DIR)/unwind $(PROF_DIR)/pages \
-           $(PROF_DIR)/table
+           $(PROF_DIR)/table $(PROF_DIR)/exit_pages
 	@bash tests/prof/run.sh $(BUILD) $(abspath $(PROF_DIR))
