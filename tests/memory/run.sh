@@ -20,6 +20,8 @@ run zeroed_reuse 40 "$dir/zeroed_reuse"
 run zeroed_calls 30 "$dir/zeroed_calls"
 # Emptied MEDIUM pages stay in their class (spares) without raising the peak.
 run spare_pages 40 "$dir/spare_pages"
+# Classes used once keep their last pages only within a small budget.
+run kept_budget 40 env OXALLOC_PURGE_DELAY=0 "$dir/kept_budget"
 # Refilling a class uses the memory it wrote before fresh memory.
 run refill_touched 40 "$dir/refill_touched"
 # Resident memory of the first allocation of the process and of a thread.

@@ -10,6 +10,7 @@ MEMORY_PROGS  := free_after_exit medium_window large_kept_once zeroed_reuse spar
 MEMORY_PROGS  += zeroed_calls huge_cycle
 MEMORY_PROGS  += no_libgcc refill_touched thread_cost realloc_growth
 MEMORY_PROGS  += huge_excess
+MEMORY_PROGS  += kept_budget
 MEMORY_BINS   := $(MEMORY_PROGS:%=$(MEMORY_DIR)/%)
 MEMORY_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                  -Iinclude -Itests/core -Itests/lifecycle -pthread
