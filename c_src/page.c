@@ -16,9 +16,13 @@
 /* Carve one OS page's worth of a fresh page per slow-path visit, so that
  * memory is touched only as it is used (carving writes each block's first
  * word, which makes its OS page resident).  Blocks up to 16 KiB are carved
- * at least four at a time, so that a block freed and allocated again in
- * turn does not take the slow path every time (a freed block waits in
- * local_free until `free` runs dry); bigger ones one at a time, so that a
+ * at least two at a time, and a page of them carved to fewer than four
+ * blocks carves two more when its class takes the heap's slow path twice
+ * in a row, so that a block freed and allocated again in turn does not
+ * take the slow path every time (a freed block waits in local_free until
+ * `free` runs dry), while a thread that uses one such block now and then
+ * among other classes (a growing vector) keeps two of them resident, not
+ * four (page_cycles); bigger ones one at a time, so that a
  * growing vector touches only the blocks it uses.  Blocks of 16 KiB
  * (OX_ZERO_BY_PURGE) and more in memory that may hold old data are carved
  * one at a time too: a zeroed allocation then clears its block and the
@@ -26,6 +30,7 @@
  * needed its own. */
 #define EXTEND_BYTES        (4 * OX_KiB)
 #define EXTEND_MIN_BLOCKS   4
+#define EXTEND_FIRST_BLOCKS 2
 #define EXTEND_SINGLE_ABOVE (16 * OX_KiB)
 /* Empty MEDIUM pages a heap keeps in their class beyond its last page (see
  * page_retire), in bytes at most. */
@@ -154,7 +159,7 @@ OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   if (left == 0) return;
   size_t bsize = page->block_size;
   uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
-  if (n < EXTEND_MIN_BLOCKS) n = bsize > EXTEND_SINGLE_ABOVE ? 1 : EXTEND_MIN_BLOCKS;
+  if (n < EXTEND_MIN_BLOCKS) n = bsize > EXTEND_SINGLE_ABOVE ? 1 : EXTEND_FIRST_BLOCKS;
   if (bsize >= OX_ZERO_BY_PURGE && (size_t)page->capacity * bsize < page->zero_from) n = 1;
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
@@ -251,6 +256,30 @@ OX_INLINE bool page_extends_fresh(const ox_page_t *page) {
          (size_t)page->capacity * page->block_size >= page->zero_from;
 }
 
+/* `free` ran dry with fewer than four blocks in local_free.  None: the
+ * blocks other threads freed, their whole list in one step (remote.c).
+ * Some, in a page of fewer than four blocks carved, when the last such
+ * page to run dry in this heap was of the same class (a block freed and
+ * allocated again in turn): two more of its blocks up to 16 KiB carved
+ * (returns true), so that the slow path comes every fourth allocation
+ * instead of every second; local_free waits for the next refill.  Only
+ * such pages record their class, so other refills pay one comparison. */
+static OX_NOINLINE bool page_refill_few(ox_heap_t *heap, ox_page_t *page, bool prof) {
+  if (!page->local_free) {
+    if (_ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_relaxed)))
+      page_take_remote(heap, page, false);
+    return false;
+  }
+  bool again = heap->last_slow_class == page->class_idx;
+  heap->last_slow_class = page->class_idx;
+  size_t bsize = page->block_size, carved = (size_t)page->capacity * bsize;
+  if (!again || page->capacity >= EXTEND_MIN_BLOCKS || page->capacity == page->reserved ||
+      bsize > EXTEND_SINGLE_ABOVE || (bsize >= OX_ZERO_BY_PURGE && carved < page->zero_from))
+    return false; /* the last: carved one at a time (page_extend), one kept cycling */
+  page_extend(heap, page, prof);
+  return true;
+}
+
 /* Make `free` non-empty if the page has any block to give: its lists, or
  * else more blocks carved, unless the heap's next page holds written
  * memory that carving would not use (above). */
@@ -267,11 +296,10 @@ OX_INLINE bool page_refill(ox_heap_t *heap, ox_page_t *page, bool prof) {
       page->prof_take_sampled = 1;
       page->free_zero = 0;
     } else {
-      /* Blocks other threads freed, when the owner's own have run out:
-       * their whole list in one step (remote.c). */
-      if (!page->local_free &&
-          _ox_remote_count(atomic_load_explicit(&page->remote_free, memory_order_relaxed)))
-        page_take_remote(heap, page, false);
+      /* local_free holds every carved block not in use (none: NULL). */
+      if (OX_UNLIKELY(page->capacity - page->used < EXTEND_MIN_BLOCKS) &&
+          page_refill_few(heap, page, prof))
+        return true;
       n = page_use_local_free(heap, page);
     }
     if (prof && page->free) {

@@ -44,5 +44,7 @@ run huge_excess 30 env OXALLOC_PURGE_DELAY=3200 "$dir/huge_excess"
 
 # A class's page being carved for the first time is carved to its end first.
 run carve_first 40 "$dir/carve_first"
+# Blocks of 2-16 KiB used now and then: two carved per class, four when one class cycles.
+run carve_pairs 30 "$dir/carve_pairs"
 
 finish memory

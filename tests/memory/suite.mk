@@ -11,6 +11,7 @@ MEMORY_PROGS  += zeroed_calls huge_cycle
 MEMORY_PROGS  += no_libgcc refill_touched thread_cost realloc_growth
 MEMORY_PROGS  += huge_excess
 MEMORY_PROGS  += kept_budget
+MEMORY_PROGS  += carve_pairs
 MEMORY_BINS   := $(MEMORY_PROGS:%=$(MEMORY_DIR)/%)
 MEMORY_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE \
                  -Iinclude -Itests/core -Itests/lifecycle -pthread
