@@ -6,7 +6,9 @@
  * malloc), cut into levels of 1024, 1024, 2048, ... 32768 slots (65536 in
  * all), each cut into buckets of four slots; a key has one bucket per
  * level, from its own hash of the key.  An address goes into the first
- * level whose bucket has a slot that is empty or removed, and a level is
+ * level whose bucket has a slot that is empty or removed (the last level
+ * probes on past its bucket, up to 1024 slots, so that the table fills:
+ * ~62 000 live samples before the first is dropped), and a level is
  * opened only when every earlier level's bucket was full: with few live
  * samples only level 0 (48 KiB) is used, so the resident memory follows
  * the number of live samples, not the number ever taken (one table hashed
@@ -28,6 +30,7 @@
 #define LEVELS       7                 /* 1024, 1024, 2048, ... 32768 slots */
 #define LEVEL0_SLOTS ((size_t)1024)
 #define BUCKET       4
+#define LAST_PROBE   1024 /* slots probed in the last level */
 #define KEY_EMPTY    ((uintptr_t)0)
 #define KEY_REMOVED  ((uintptr_t)1)
 
@@ -48,15 +51,19 @@ bool _ox_prof_table_ready(void) {
 static size_t level_start(unsigned k) { return k == 0 ? 0 : LEVEL0_SLOTS << (k - 1); }
 static size_t level_slots(unsigned k) { return k == 0 ? LEVEL0_SLOTS : LEVEL0_SLOTS << (k - 1); }
 
-/* The first slot of key's bucket in level k: a hash of its own per level,
- * so that keys sharing a full bucket spread out in the next level. */
+/* The offset in level k of key's bucket: a hash of its own per level, so
+ * that keys sharing a full bucket spread out in the next level. */
 static size_t bucket(uintptr_t key, unsigned k) {
   uint64_t h = ((uint64_t)key + k * 0x9E3779B97F4A7C15ull) * 0xBF58476D1CE4E5B9ull;
   h ^= h >> 31;
   h *= 0x94D049BB133111EBull;
-  size_t nbuckets = level_slots(k) / BUCKET;
-  return level_start(k) + ((size_t)(h >> 32) & (nbuckets - 1)) * BUCKET;
+  return ((size_t)(h >> 32) & (level_slots(k) / BUCKET - 1)) * BUCKET;
 }
+
+/* Slots a key may take in level k, from its bucket on: the last level
+ * probes on through the following buckets, so that the table fills up
+ * (with 4 slots there too, the first sample dropped came at ~30 000 live). */
+static int window(unsigned k) { return k == LEVELS - 1 ? LAST_PROBE : BUCKET; }
 
 ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key) {
   ox_prof_sample_t *t = atomic_load_explicit(&table, memory_order_acquire);
@@ -65,17 +72,18 @@ ox_prof_sample_t *_ox_prof_sample_add(uintptr_t key) {
     unsigned open = atomic_load_explicit(&nlevels, memory_order_acquire);
     while (open <= k && !atomic_compare_exchange_weak(&nlevels, &open, k + 1)) {
     }
-    ox_prof_sample_t *b = &t[bucket(key, k)];
-    for (int i = 0; i < BUCKET; i++) {
-      uintptr_t s = atomic_load_explicit(&b[i].key, memory_order_relaxed);
+    ox_prof_sample_t *l = &t[level_start(k)];
+    size_t mask = level_slots(k) - 1, at = bucket(key, k);
+    for (int i = 0; i < window(k); i++, at = (at + 1) & mask) {
+      uintptr_t s = atomic_load_explicit(&l[at].key, memory_order_relaxed);
       if (s != KEY_EMPTY && s != KEY_REMOVED) continue;
-      if (!atomic_compare_exchange_strong(&b[i].key, &s, key)) continue;
-      atomic_store_explicit(&b[i].ready, 0, memory_order_relaxed);
+      if (!atomic_compare_exchange_strong(&l[at].key, &s, key)) continue;
+      atomic_store_explicit(&l[at].ready, 0, memory_order_relaxed);
       atomic_fetch_add_explicit(&_ox_prof_nlive.value, 1, memory_order_relaxed);
-      return &b[i];
+      return &l[at];
     }
   }
-  return NULL; /* every bucket of the key full: the sample is dropped */
+  return NULL; /* every place of the key taken: the sample is dropped */
 }
 
 ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key) {
@@ -83,10 +91,11 @@ ox_prof_sample_t *_ox_prof_sample_find(uintptr_t key) {
   if (!t) return NULL;
   unsigned open = atomic_load_explicit(&nlevels, memory_order_acquire);
   for (unsigned k = 0; k < open; k++) {
-    ox_prof_sample_t *b = &t[bucket(key, k)];
-    for (int i = 0; i < BUCKET; i++) {
-      uintptr_t s = atomic_load_explicit(&b[i].key, memory_order_acquire);
-      if (s == key) return &b[i];
+    ox_prof_sample_t *l = &t[level_start(k)];
+    size_t mask = level_slots(k) - 1, at = bucket(key, k);
+    for (int i = 0; i < window(k); i++, at = (at + 1) & mask) {
+      uintptr_t s = atomic_load_explicit(&l[at].key, memory_order_acquire);
+      if (s == key) return &l[at];
       if (s == KEY_EMPTY) return NULL;
     }
   }

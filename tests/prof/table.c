@@ -6,7 +6,8 @@
  * blocks live each; then the table's mapping may have at
  * most 64 KiB resident (mincore).  Then 30 000 blocks live at once (the
  * table opens more levels): every sampled block is found, the live count
- * matches, and nothing stays live once all are freed.  Prints "PASS name"
+ * matches, and nothing stays live once all are freed; 60 000 made-up
+ * keys all fit.  Prints "PASS name"
  * / "FAIL name: why" lines.  Linked with liboxalloc.a (-Ic_src).
  */
 #include <pthread.h>
@@ -98,6 +99,24 @@ int main(void) {
     printf("FAIL table_nothing_live_after_freeing_all: %zu samples left\n", live), failures++;
   else
     puts("PASS table_nothing_live_after_freeing_all");
+  /* The table holds close to its 65536 slots: 60 000 made-up keys (an
+   * address range nothing maps) all go in and are all found. */
+  enum { KEYS = 60000 };
+  uintptr_t base_key = (uintptr_t)1 << 46;
+  size_t in = 0, back = 0;
+  for (size_t i = 0; i < KEYS; i++) {
+    ox_prof_sample_t *s = _ox_prof_sample_add(base_key + i * 64);
+    if (s) in++;
+  }
+  for (size_t i = 0; i < KEYS; i++) {
+    ox_prof_sample_t *s = _ox_prof_sample_find(base_key + i * 64);
+    if (s) back++, _ox_prof_sample_remove(s);
+  }
+  if (in != KEYS || back != KEYS)
+    printf("FAIL table_holds_60000: %zu of %d keys went in, %zu found\n", in, KEYS, back),
+        failures++;
+  else
+    puts("PASS table_holds_60000");
   ox_prof_stop();
   return failures != 0;
 }
