@@ -304,6 +304,7 @@ void _ox_heap_clear(ox_heap_t *heap) {
   atomic_store_explicit(&heap->kept_bytes, 0, memory_order_relaxed);
   heap->spare_pages = 0;
   heap->spare_budget = 0;
+  heap->spare_bytes = 0;
   heap->medium_released = 0;
   atomic_store_explicit(&heap->remote_pages, NULL, memory_order_relaxed);
   atomic_store_explicit(&heap->remote_late, 0, memory_order_relaxed);

@@ -343,6 +343,7 @@ static void page_unkeep(ox_heap_t *heap, ox_page_t *page) {
   if (!page->kept) return;
   if (page->kept == 2) { /* a spare in use again: retired again when empty */
     heap->spare_pages--;
+    heap->spare_bytes -= (size_t)page->capacity * page->block_size;
     if (!page->in_full) page->free_trigger = 0;
   }
   page->kept = 0;
@@ -655,12 +656,9 @@ static void release_spare_pages(ox_heap_t *heap, uint64_t before) {
   }
 }
 
-/* Bytes of the kept last pages of classes, spares left out (each spare
- * counts at most MEDIUM_PAGE, so this never overstates). */
+/* Bytes of the kept last pages of classes, spares left out. */
 static size_t kept_last_bytes(const ox_heap_t *heap) {
-  size_t kept = atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed);
-  size_t spares = (size_t)heap->spare_pages * MEDIUM_PAGE;
-  return kept > spares ? kept - spares : 0;
+  return atomic_load_explicit(&heap->kept_bytes, memory_order_relaxed) - heap->spare_bytes;
 }
 
 static void page_retire(ox_heap_t *heap, ox_page_t *page) {
@@ -702,6 +700,7 @@ static void page_retire(ox_heap_t *heap, ox_page_t *page) {
     page->kept = 2;
     page->freed_at_ms = heap->next_purge_ms; /* aged by purges, not by the clock */
     heap->spare_pages++;
+    heap->spare_bytes += (size_t)page->capacity * page->block_size;
     return;
   }
   heap->medium_released = heap->next_purge_ms + 1;

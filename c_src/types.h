@@ -209,6 +209,7 @@ struct ox_heap_s {
   uint32_t spare_pages;     /* empty MEDIUM pages kept beyond their class's last (page.c) */
   uint8_t last_slow_class;  /* class of the last page of < 4 blocks refilled (page.c) */
   size_t spare_budget;      /* bytes of such pages it may keep now (page.c) */
+  size_t spare_bytes;       /* their part of kept_bytes (page.c) */
   uint64_t medium_released; /* 1 + next_purge_ms when it last handed one back (page.c) */
   uint64_t next_purge_ms;
   /* Non-zero while the owner is in the middle of changing the heap's
