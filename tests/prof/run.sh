@@ -59,11 +59,16 @@ check_split() { # name index mode
 # a program that frees everything (whose live profile is then empty).
 check_split split_inuse inuse_space keep
 check_split split_alloc alloc_space free
+# The functions' blocks must have left the live profile; the C library's
+# own blocks that are still live at exit may be sampled (a few % of runs,
+# "stack unknown", e.g. 64007 bytes in 52 blocks), so the total need not
+# be 0.
 if top "$OUT/split" "$OUT/split_alloc.pb.gz" inuse_space "$OUT/split_free_inuse.top" &&
-  grep -q 'Showing nodes accounting for 0, 0% of 0 total' "$OUT/split_free_inuse.top"; then
-  ok "split_freed_inuse_empty"
+  grep -q 'Showing nodes accounting for' "$OUT/split_free_inuse.top" &&
+  ! grep -qE ' alloc_(three_quarters|one_quarter)$' "$OUT/split_free_inuse.top"; then
+  ok "split_freed_inuse_empty ($(total_line "$OUT/split_free_inuse.top"))"
 else
-  ko "split_freed_inuse_empty" "$(total_line "$OUT/split_free_inuse.top")"
+  ko "split_freed_inuse_empty" "$(cat "$OUT/split_free_inuse.top")"
 fi
 
 # 3. The estimate of the live bytes is near the truth (120 MB + 40 MB).
