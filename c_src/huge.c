@@ -678,7 +678,7 @@ static void *huge_realloc_by_copy(ox_segment_t *seg, size_t new_size, ox_heap_t 
   return q;
 }
 
-/* Resize a huge block to `new_size` (> OX_LARGE_MAX), keeping its
+/* Resize a huge block to `new_size`, keeping its
  * alignment.  NULL/ENOMEM on failure, the block unchanged. */
 void *_ox_huge_realloc(ox_segment_t *seg, size_t new_size) {
   if (new_size > OX_REQUEST_MAX) {

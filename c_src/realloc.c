@@ -63,7 +63,10 @@ void *_ox_realloc_in(ox_heap_t *heap, void *p, size_t old_size, size_t new_size,
   }
 #else
   if (seg->kind == OX_KIND_HUGE) {
-    if (new_size > OX_LARGE_MAX || new_size > usable) { /* resized, or moved whole */
+    /* Resized in place or moved whole; only a shrink to a class size that
+     * would leave most of the block unused moves into a class page (huge
+     * blocks of class sizes exist: realloc growth and big alignments). */
+    if (new_size > OX_LARGE_MAX || new_size >= usable / 4) {
       void *q = huge_realloc(seg, p, new_size);
       if (!q && _ox_reclaim_address_space(_ox_tl_heap, new_size))
         q = huge_realloc(seg, p, new_size);

@@ -39,6 +39,7 @@
     X(realloc_small_steps, NULL, 30)                         \
     X(realloc_jumps, NULL, 30)                               \
     X(realloc_ox_semantics, NULL, 30)                        \
+    X(realloc_grown_fits_stays, NULL, 30)                    \
     X(heap_realloc, NULL, 60)                                \
     X(zeroed_rust, NULL, 60)                                 \
     X(zeroed_calloc, NULL, 60)                               \

@@ -174,3 +174,43 @@ void test_realloc_ox_semantics(void)
             ox_free(z);
     }
 }
+
+/* A block that realloc grew past 64 KiB may have moved to a mapping of its
+ * own (a huge block below 512 KiB): growing it again within its usable
+ * size, or shrinking it by less than three quarters, must still keep it in
+ * place, through ox_realloc and rust_realloc alike. */
+void test_realloc_grown_fits_stays(void)
+{
+    static const size_t grown[] = { 65537, 85340, 131073, 300000, 500000 };
+    for (size_t i = 0; i < sizeof grown / sizeof grown[0]; i++) {
+        for (int rust = 0; rust < 2; rust++) {
+            size_t size = grown[i];
+            void *p = rust ? rust_alloc(40000, 16) : ox_realloc(NULL, 40000);
+            CHECK(p != NULL);
+            if (!p)
+                continue;
+            void *g = rust ? rust_realloc(p, 40000, 16, size) : ox_realloc(p, size);
+            CHECKF(g != NULL, "growing 40000 -> %zu failed", size);
+            if (!g)
+                continue;
+            size_t u = ox_usable_size(g);
+            const size_t to[] = { u, size + (u - size) / 2, u / 2 + 1 };
+            for (size_t k = 0; k < 3; k++) {
+                blk_fill(g, size);
+                uint64_t seed = pat_seed(g, size);
+                void *q = rust ? rust_realloc(g, size, 16, to[k]) : ox_realloc(g, to[k]);
+                CHECKF(q == g, "%s(block grown 40000 -> %zu, usable %zu, to %zu) moved it",
+                       rust ? "rust_realloc" : "ox_realloc", grown[i], u, to[k]);
+                if (!q)
+                    break;
+                CHECK(pat_ok(q, size < to[k] ? size : to[k], seed));
+                g = q;
+                size = to[k];
+            }
+            if (rust)
+                rust_dealloc(g, size, 16);
+            else
+                ox_free(g);
+        }
+    }
+}
