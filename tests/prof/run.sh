@@ -26,6 +26,14 @@ fi
 # through env, so that timeout itself is not profiled (it would write its
 # own profile over the program's).
 run() { timeout 60 env "$@"; }
+# Runs the test program $OUT/NAME, which prints its own PASS/FAIL lines,
+# and counts them (an exit without them counts as one failure).
+run_counted() {
+  run "$OUT/$1" >"$OUT/$1.txt" 2>&1 || echo "FAIL $1: exit $?" >>"$OUT/$1.txt"
+  grep -E '^(PASS|FAIL)' "$OUT/$1.txt"
+  pass=$((pass + $(grep -c '^PASS' "$OUT/$1.txt")))
+  fail=$((fail + $(grep -c '^FAIL' "$OUT/$1.txt")))
+}
 
 # pprof -top: "<flat> <flat%> <sum%> <cum> <cum%> <name>"; the flat% of a function.
 flat_pct() { awk -v f="$2" '$6 == f { sub("%", "", $2); print $2 }' "$1"; }
@@ -181,31 +189,19 @@ fail=$((fail + $(grep -c '^FAIL' "$OUT/counters.txt")))
 
 # 15. The cached-rule stack walk (prof_unwind.c) gives libgcc's frames
 # (unwind.c, linked with liboxalloc.a).
-run "$OUT/unwind" >"$OUT/unwind.txt" 2>&1 || echo "FAIL unwind: exit $?" >>"$OUT/unwind.txt"
-grep -E '^(PASS|FAIL)' "$OUT/unwind.txt"
-pass=$((pass + $(grep -c '^PASS' "$OUT/unwind.txt")))
-fail=$((fail + $(grep -c '^FAIL' "$OUT/unwind.txt")))
+run_counted unwind
 
 # 16. Only the frees of sampled blocks leave the fast path (pages.c,
 # linked with liboxalloc.a).
-run "$OUT/pages" >"$OUT/pages.txt" 2>&1 || echo "FAIL pages: exit $?" >>"$OUT/pages.txt"
-grep -E '^(PASS|FAIL)' "$OUT/pages.txt"
-pass=$((pass + $(grep -c '^PASS' "$OUT/pages.txt")))
-fail=$((fail + $(grep -c '^FAIL' "$OUT/pages.txt")))
+run_counted pages
 
 # 17. The live-sample table's resident memory follows the live samples
 # (table.c, linked with liboxalloc.a).
-run "$OUT/table" >"$OUT/table.txt" 2>&1 || echo "FAIL table: exit $?" >>"$OUT/table.txt"
-grep -E '^(PASS|FAIL)' "$OUT/table.txt"
-pass=$((pass + $(grep -c '^PASS' "$OUT/table.txt")))
-fail=$((fail + $(grep -c '^FAIL' "$OUT/table.txt")))
+run_counted table
 
 # 18. A thread's exit leaves its current pages of sampled blocks to the
 # thread that takes its heap over: no madvise for each (exit_pages.c).
-run "$OUT/exit_pages" >"$OUT/exit_pages.txt" 2>&1 || echo "FAIL exit_pages: exit $?" >>"$OUT/exit_pages.txt"
-grep -E '^(PASS|FAIL)' "$OUT/exit_pages.txt"
-pass=$((pass + $(grep -c '^PASS' "$OUT/exit_pages.txt")))
-fail=$((fail + $(grep -c '^FAIL' "$OUT/exit_pages.txt")))
+run_counted exit_pages
 
 echo "prof: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
