@@ -171,14 +171,21 @@ void _ox_os_purge(void *p, size_t size) {
   _ox_stat_add(OX_STAT_RETURNED, (intptr_t)size);
 }
 
+/* The whole OS pages inside [p, p + size): [*start, *end), empty if
+ * *end <= *start. */
+static void whole_pages(void *p, size_t size, uintptr_t *start, uintptr_t *end) {
+  size_t page = _ox_os_page_size();
+  *start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
+  *end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+}
+
 /* Zero [p, p + size): the whole OS pages inside are given back (they read
  * as zero and become resident again only where the program writes), the
  * edges are cleared by hand.  For big zeroed blocks in reused memory, where
  * memset would make resident every page the program may never touch. */
 void _ox_os_zero(void *p, size_t size) {
-  size_t page = _ox_os_page_size();
-  uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
-  uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+  uintptr_t start, end;
+  whole_pages(p, size, &start, &end);
   if (end <= start) {
     memset(p, 0, size);
     return;
@@ -191,9 +198,8 @@ void _ox_os_zero(void *p, size_t size) {
 /* Never back [p, p + size) (whole OS pages inside it) with transparent
  * huge pages, whatever the system's THP mode. */
 void _ox_os_advise_no_huge_pages(void *p, size_t size) {
-  size_t page = _ox_os_page_size();
-  uintptr_t start = ((uintptr_t)p + page - 1) & ~(uintptr_t)(page - 1);
-  uintptr_t end = ((uintptr_t)p + size) & ~(uintptr_t)(page - 1);
+  uintptr_t start, end;
+  whole_pages(p, size, &start, &end);
   if (end <= start) return;
   int saved = errno;
   madvise((void *)start, end - start, MADV_NOHUGEPAGE);
