@@ -154,13 +154,22 @@ OX_INLINE void prof_grant(ox_page_t *page, uint32_t n) {
  * Here and in page_refill, the stores are ordered so that a forked child
  * that adopts this heap finds, at any instant, each block in one list at
  * most (at worst some are lost to it), never one handed out twice. */
+/* page_extend carves the page one block at a time (see the top). */
+OX_INLINE bool page_carves_singly(const ox_page_t *page) {
+  size_t bsize = page->block_size;
+  return bsize > EXTEND_SINGLE_ABOVE ||
+         (bsize >= OX_ZERO_BY_PURGE && (size_t)page->capacity * bsize < page->zero_from);
+}
+
 OX_INLINE void page_extend(ox_heap_t *heap, ox_page_t *page, bool prof) {
   uint32_t left = page->reserved - page->capacity;
   if (left == 0) return;
   size_t bsize = page->block_size;
   uint32_t n = (uint32_t)(EXTEND_BYTES / bsize);
-  if (n < EXTEND_MIN_BLOCKS) n = bsize > EXTEND_SINGLE_ABOVE ? 1 : EXTEND_FIRST_BLOCKS;
-  if (bsize >= OX_ZERO_BY_PURGE && (size_t)page->capacity * bsize < page->zero_from) n = 1;
+  if (page_carves_singly(page))
+    n = 1;
+  else if (n < EXTEND_MIN_BLOCKS)
+    n = EXTEND_FIRST_BLOCKS;
   if (n > left) n = left;
   uint8_t *first = _ox_page_start(page) + (size_t)page->capacity * bsize;
   uint8_t *b = first;
@@ -272,10 +281,9 @@ static OX_NOINLINE bool page_refill_few(ox_heap_t *heap, ox_page_t *page, bool p
   }
   bool again = heap->last_slow_class == page->class_idx;
   heap->last_slow_class = page->class_idx;
-  size_t bsize = page->block_size, carved = (size_t)page->capacity * bsize;
   if (!again || page->capacity >= EXTEND_MIN_BLOCKS || page->capacity == page->reserved ||
-      bsize > EXTEND_SINGLE_ABOVE || (bsize >= OX_ZERO_BY_PURGE && carved < page->zero_from))
-    return false; /* the last: carved one at a time (page_extend), one kept cycling */
+      page_carves_singly(page))
+    return false; /* the last: one kept cycling */
   page_extend(heap, page, prof);
   return true;
 }
@@ -401,7 +409,7 @@ OX_INLINE ox_page_t *find_page_moving(ox_heap_t *heap, unsigned cls, bool prof) 
     release_spare_pages(heap, UINT64_MAX);
   page = _ox_segment_page_alloc(heap, cls);
   if (!page) { /* no segment from the OS: this heap's empty pages go first (a */
-    _ox_heap_release_empty_pages(heap); /* class's kept page may be a whole segment) */
+    _ox_heap_release_empty_pages(heap, false); /* class's kept page may be a whole segment) */
     page = _ox_segment_page_alloc(heap, cls);
   }
   if (!page) return NULL;
@@ -802,8 +810,10 @@ void _ox_page_free_block(ox_heap_t *heap, ox_segment_t *seg, void *p) {
 }
 
 /* Return every page without a live block to its segment (thread exit,
- * collection of an abandoned heap), then purge what became free. */
-void _ox_heap_release_empty_pages(ox_heap_t *heap) {
+ * collection of an abandoned heap), then purge what became free.  With
+ * `keep_sampled`, the classes' current pages of sampled blocks stay even
+ * empty (an exiting thread's: heap.c). */
+void _ox_heap_release_empty_pages(ox_heap_t *heap, bool keep_sampled) {
   _ox_heap_sync_live(heap);
   for (unsigned cls = 0; cls < OX_CLASS_COUNT; cls++) {
     ox_page_queue_t *q = &heap->queue[cls];
@@ -820,7 +830,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
     }
     queue_sync_direct(heap, cls);
     if (_ox_prof_ever && heap->prof_page[cls] && heap->prof_page[cls]->used == 0 &&
-        !page_queued(heap->prof_page[cls]) && !heap->prof_pages_stay)
+        !page_queued(heap->prof_page[cls]) && !keep_sampled)
       prof_page_release(heap, heap->prof_page[cls]);
   }
   /* A heap without a thread purges everything at once. */
@@ -828,6 +838,17 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
 }
 
 /* ---- zeroed allocation in written memory ---------------------------------- */
+
+/* Clear [p, p + n): up to the end of p's first OS page (all of it if p
+ * starts one) by hand, since that page is resident already, the rest by
+ * giving its pages back (_ox_os_zero). */
+static void zero_past_first_os_page(uint8_t *p, size_t n) {
+  size_t ps = _ox_os_page_size();
+  size_t head = ps - ((uintptr_t)p & (ps - 1));
+  if (head > n) head = n;
+  memset(p, 0, head);
+  if (n > head) _ox_os_zero(p + head, n - head);
+}
 
 /* `block`, just taken, is the only live block of its page (a page kept
  * empty for its class, or a spare) and the page's memory holds old data:
@@ -838,7 +859,7 @@ void _ox_heap_release_empty_pages(ox_heap_t *heap) {
  * would cost a call each. */
 static void *page_restart_zeroed(ox_heap_t *heap, ox_page_t *page) {
   uint8_t *start = _ox_page_start(page);
-  size_t bsize = page->block_size, ps = _ox_os_page_size();
+  size_t bsize = page->block_size;
   size_t carved = (size_t)page->capacity * bsize; /* what its blocks may have written */
   size_t end = carved > page->zero_from ? carved : page->zero_from;
   if (OX_UNLIKELY(page->kept)) page_unkeep(heap, page); /* before capacity changes */
@@ -848,8 +869,7 @@ static void *page_restart_zeroed(ox_heap_t *heap, ox_page_t *page) {
   atomic_signal_fence(memory_order_release); /* lists emptied before blocks change (fork) */
   page->capacity = 0;
   page->zero_from = 0;
-  memset(start, 0, end < ps ? end : ps);
-  if (end > ps) _ox_os_zero(start + ps, end - ps);
+  zero_past_first_os_page(start, end);
   page_extend(heap, page, false);
   ox_block_t *b = page->free;
   page->free = _ox_link_get(b);
@@ -874,14 +894,10 @@ void *_ox_page_zero_block(ox_heap_t *heap, ox_page_t *page, void *block, size_t 
   uint8_t *start = _ox_page_start(page);
   size_t carved = (size_t)page->capacity * page->block_size;
   size_t off = (size_t)((uint8_t *)block - start);
-  size_t ps = _ox_os_page_size();
-  size_t head = ps - ((uintptr_t)block & (ps - 1));
-  if (head > size) head = size;
-  memset(block, 0, head);
   if (off + page->block_size == carved && carved < page->zero_from) {
-    _ox_os_zero((uint8_t *)block + head, page->zero_from - off - head);
+    zero_past_first_os_page(block, page->zero_from - off);
   } else {
-    _ox_os_zero((uint8_t *)block + head, size - head);
+    zero_past_first_os_page(block, size);
     if (carved < page->zero_from) _ox_os_zero(start + carved, page->zero_from - carved);
   }
   if (carved < page->zero_from) page->zero_from = (uint32_t)carved;
