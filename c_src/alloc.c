@@ -48,7 +48,7 @@ bool _ox_reclaim_address_space(ox_heap_t *heap, size_t size) {
   uint64_t now = _ox_os_now_ms();
   if (heap != &_ox_empty_heap) {
     _ox_heap_enter(heap);
-    _ox_heap_release_empty_pages(heap);
+    _ox_heap_release_empty_pages(heap, false);
     _ox_heap_leave(heap);
   }
   _ox_huge_cache_purge(now, true);

@@ -164,17 +164,33 @@ static ox_heap_t *heap_create(int state) {
 /* Everything a heap without a thread can give back, by whoever holds it
  * (its exiting thread, or a thread that claimed it): the blocks it kept
  * for other heaps, the frees waiting in its pages, and its empty pages,
- * purged at once since no owner will reuse them. */
-void _ox_heap_give_back_held(ox_heap_t *heap) {
+ * purged at once since no owner will reuse them (but for the current
+ * pages of sampled blocks, with `keep_sampled`: page.c). */
+static void give_back_held(ox_heap_t *heap, bool keep_sampled) {
   _ox_heap_enter(heap); /* an exiting thread's heap: a fork meanwhile must
                            leave it alone */
   _ox_checked_quiet(true);
   _ox_reuse_flush(heap);
   _ox_remote_collect_queued(heap);
   _ox_heap_collect_remote_pages(heap, true);
-  _ox_heap_release_empty_pages(heap);
+  _ox_heap_release_empty_pages(heap, keep_sampled);
   _ox_checked_quiet(false);
   _ox_heap_leave(heap);
+}
+
+void _ox_heap_give_back_held(ox_heap_t *heap) { give_back_held(heap, false); }
+
+/* The owner of `heap` is gone (it exited, or died without its exit hook):
+ * the heap gives back what it holds and becomes ABANDONED, for the next
+ * thread that needs one. */
+static void heap_let_go(ox_heap_t *heap, bool keep_sampled) {
+  set_owner(heap, NULL);
+  /* Held, not ACTIVE, from here: a remote free that still saw ACTIVE is
+   * found by the give-back's walk, a later one by _ox_remote_abandon. */
+  atomic_store(&heap->state, OX_HEAP_COLLECTING);
+  give_back_held(heap, keep_sampled);
+  alive_drop(heap);
+  _ox_remote_abandon(heap);
 }
 
 /* The heap of a thread that died without its exit hook, now the
@@ -212,21 +228,13 @@ static void heap_thread_exit(void *arg) {
   ox_heap_t *heap = arg;
   _ox_tl_exited = true; /* from now on each allocation borrows a heap */
   _ox_tl_heap = &_ox_empty_heap;
-  set_owner(heap, NULL);
-  /* Held, not ACTIVE, from here: a remote free that still saw ACTIVE is
-   * found by the give-back's walk, a later one by _ox_remote_abandon. */
-  atomic_store(&heap->state, OX_HEAP_COLLECTING);
   /* The classes' current pages of sampled blocks stay with the heap, even
    * empty, as its pages with live blocks do: the thread that takes the
    * heap over samples into them with no page to fault in again (given
    * back and purged here, they cost a madvise each at every exit and
    * faults after it: thread-replace-2 ~9 of each per exit).  A later
    * ox_collect(true) gives them back (page.c). */
-  if (_ox_prof_ever) heap->prof_pages_stay = true;
-  _ox_heap_give_back_held(heap);
-  if (_ox_prof_ever) heap->prof_pages_stay = false;
-  alive_drop(heap);
-  _ox_remote_abandon(heap);
+  heap_let_go(heap, true);
 }
 
 /* An allocation by a thread whose exit handler has run (a TLS destructor
@@ -327,11 +335,7 @@ void _ox_heap_visit_all(ox_heap_visitor visit, void *arg) {
 void _ox_heap_collect_abandoned_all(bool all) {
   for (ox_heap_t *h = atomic_load_explicit(&all_heaps, memory_order_acquire); h; h = h->next_all) {
     if (all && alive_orphaned(h)) { /* its thread died without its exit hook */
-      set_owner(h, NULL);
-      atomic_store(&h->state, OX_HEAP_COLLECTING); /* as at a thread's exit */
-      _ox_heap_give_back_held(h);
-      alive_drop(h);
-      _ox_remote_abandon(h);
+      heap_let_go(h, false);
       continue;
     }
     if (!all && atomic_load_explicit(&h->remote_pages, memory_order_relaxed) == NULL &&
@@ -367,7 +371,7 @@ void _ox_heap_collect_own(bool force) {
   _ox_reuse_flush(heap);
   _ox_remote_collect_queued(heap);
   _ox_heap_collect_remote_pages(heap, true);
-  _ox_heap_release_empty_pages(heap);
+  _ox_heap_release_empty_pages(heap, false);
   _ox_segment_purge(heap, _ox_os_now_ms(), force);
   _ox_heap_leave(heap);
 }

@@ -154,7 +154,7 @@ void *_ox_page_zero_block(ox_heap_t *heap, ox_page_t *page, void *block, size_t 
  * means walking it), then move the page off the full list or retire it. */
 void _ox_page_collect_remote(ox_heap_t *heap, ox_page_t *page, bool all);
 void _ox_heap_collect_remote_pages(ox_heap_t *heap, bool all); /* every page's */
-void _ox_heap_release_empty_pages(ox_heap_t *heap);
+void _ox_heap_release_empty_pages(ox_heap_t *heap, bool keep_sampled);
 void _ox_heap_sync_live(ox_heap_t *heap); /* bring heap->live[] up to date (owner only) */
 
 /* ---- heap.c ------------------------------------------------------------- */

@@ -266,7 +266,6 @@ struct ox_heap_s {
    * Last, and written only by profiling: the OS page the array ends in
    * stays untouched otherwise (4 KiB less resident per thread). */
   ox_page_t *prof_page[OX_CLASS_COUNT];
-  bool prof_pages_stay; /* thread exit: the current ones stay, even empty (heap.c) */
 };
 
 /* ---- heap profiling (prof_*.c) ----------------------------------------
