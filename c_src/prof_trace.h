@@ -1,8 +1,8 @@
 /*
- * prof_trace.h - the raw walk of the calling thread's stack for a sample:
+ * prof_trace.h - the walk of the calling thread's stack for a sample:
  * return addresses and function starts, as prof_unwind.c's cached rules
- * (or else libgcc's unwinder) find them, before prof_stack.c strips the
- * allocator's frames and interns the rest.
+ * (or else libgcc's unwinder) find them, and the stack prof_stack.c
+ * interns from them once the allocator's frames are stripped.
  *
  * Inlined into the function that records the sample, so that the walk
  * does not also have to step through a capture function's frame (and
@@ -14,28 +14,22 @@
 
 #include "internal.h"
 
-/* The walk starts at this very instruction, with its registers: the
- * cached rules of prof_unwind.c, or libgcc when they cannot tell (no
- * stack when libgcc's unwinder is not there: prof_libgcc.c). */
-OX_INLINE void _ox_prof_trace(ox_prof_trace_t *t) {
-#if defined(__x86_64__) && defined(__linux__)
-  uintptr_t ip, sp, fp;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-                   : "=r"(ip), "=r"(sp), "=r"(fp));
-  if (_ox_prof_unwind(t, ip, sp, fp)) return;
-#endif
-  _ox_libgcc_backtrace(t);
-}
+/* The calling point's instruction address and its stack and frame
+ * registers, where a walk starts (x86-64). */
+#define OX_PROF_HERE(ip, sp, fp)                                                                   \
+  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"                            \
+                   : "=r"(ip), "=r"(sp), "=r"(fp))
 
-/* The interned stack of the walk from here (_ox_prof_stack_of's index):
- * the thread's last walk, when this one retraces it exactly, saves the
- * stripping and interning (prof_unwind.c). */
+/* The interned stack (_ox_prof_stack_of's index) of the walk from this
+ * very instruction, with its registers: the cached rules of prof_unwind.c
+ * (the thread's last walk, when this one retraces it exactly, saves the
+ * stripping and interning), or libgcc when they cannot tell (no stack
+ * when libgcc's unwinder is not there: prof_libgcc.c). */
 OX_INLINE uint32_t _ox_prof_capture(ox_prof_trace_t *t) {
 #if defined(__x86_64__) && defined(__linux__)
   uintptr_t ip, sp, fp;
   uint32_t stack;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-                   : "=r"(ip), "=r"(sp), "=r"(fp));
+  OX_PROF_HERE(ip, sp, fp);
   if (_ox_prof_unwind_stack(t, ip, sp, fp, &stack)) return stack;
 #endif
   _ox_libgcc_backtrace(t);

@@ -27,8 +27,7 @@ static int failures;
 static __attribute__((noinline)) int compare(const char *name) {
   ox_prof_trace_t fast, slow;
   uintptr_t ip, sp, fp;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-                   : "=r"(ip), "=r"(sp), "=r"(fp));
+  OX_PROF_HERE(ip, sp, fp);
   bool answered = _ox_prof_unwind(&fast, ip, sp, fp);
   _ox_libgcc_backtrace(&slow);
   if (slow.n > 0 && slow.fn[0] == (uintptr_t)_ox_libgcc_backtrace) { /* its own frame */
@@ -143,8 +142,7 @@ static __attribute__((noinline)) void memo_capture(void) {
   ox_prof_trace_t with, without;
   uintptr_t ip, sp, fp;
   uint32_t stack = 0;
-  __asm__ volatile("lea 0(%%rip), %0\n\tmov %%rsp, %1\n\tmov %%rbp, %2"
-                   : "=r"(ip), "=r"(sp), "=r"(fp));
+  OX_PROF_HERE(ip, sp, fp);
   bool answered = _ox_prof_unwind_stack(&with, ip, sp, fp, &stack);
   bool plain = _ox_prof_unwind(&without, ip, sp, fp);
   memo_walks++;
