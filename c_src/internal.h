@@ -329,10 +329,24 @@ bool _ox_prof_stacks_ready(void);
 uint32_t _ox_prof_stack_of(const ox_prof_trace_t *t); /* a walk's stack, interned: its index */
 ox_prof_stack_t *_ox_prof_stacks(size_t *count);
 
+/* Sample stacks: x86-64 Linux walks them itself (prof_unwind.c, with
+ * prof_fde.c's FDE look-up) and needs libgcc only for the frames it cannot
+ * decode, when the process has libgcc; elsewhere libgcc's unwinder walks
+ * them, loaded when profiling starts. */
+#if defined(__x86_64__) && defined(__linux__)
+#define OX_PROF_OWN_WALK 1
+#else
+#define OX_PROF_OWN_WALK 0
+#endif
+
 /* ---- prof_libgcc.c: libgcc's unwinder, looked up at run time ------------ */
-bool _ox_libgcc_find(bool may_load); /* usable now (may_load: dlopen it; never in malloc) */
-void _ox_libgcc_backtrace(ox_prof_trace_t *t);          /* n = 0 without the unwinder */
+/* Usable now: linked into the process, or (may_load: never in malloc) loaded. */
+bool _ox_libgcc_find(bool may_load);
+bool _ox_libgcc_backtrace(ox_prof_trace_t *t);          /* false (t untouched) without it */
 const void *_ox_libgcc_find_fde(void *pc, void *bases); /* NULL without it */
+
+/* ---- prof_fde.c: a code address's FDE from its object's .eh_frame_hdr ---- */
+const uint8_t *_ox_prof_fde_find(uintptr_t pc, uintptr_t *fn_start); /* NULL: none found */
 
 /* ---- prof_unwind.c: cached .eh_frame rules for sample stacks (x86-64) ---- */
 bool _ox_prof_unwind_ready(void);

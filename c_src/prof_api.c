@@ -20,6 +20,7 @@ static _Atomic unsigned signal_dumps;
 
 static int start(long sample_bytes) {
   if (!_ox_prof_table_ready() || !_ox_prof_stacks_ready()) return ENOMEM;
+  _ox_libgcc_find(false); /* the fallback of the x86-64 walk, if linked in */
   _ox_prof_set_rate(sample_bytes > 0 ? sample_bytes : _ox_option(OX_OPT_PROF_SAMPLE));
   _ox_prof_ever = true;
   atomic_store_explicit(&_ox_prof_on, true, memory_order_release);
@@ -28,7 +29,7 @@ static int start(long sample_bytes) {
 
 OX_PUBLIC int ox_prof_start(size_t sample_bytes) {
   _ox_process_init();
-  _ox_libgcc_find(true); /* the program's call: not inside malloc */
+  _ox_libgcc_find(!OX_PROF_OWN_WALK); /* the program's call: not inside malloc */
   if (sample_bytes > (size_t)1 << 40) return EINVAL;
   return start((long)sample_bytes);
 }

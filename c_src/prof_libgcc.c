@@ -3,9 +3,11 @@
  * a dependency on libgcc_s costs every process about 100 KB resident, and
  * only the heap profiler uses it.  The functions are taken from the
  * program when it has them (Rust and C++ programs link libgcc_s; static
- * links libgcc_eh), or else libgcc_s is loaded, but only outside malloc:
- * when the program calls ox_prof_start, or at load time when an
- * OXALLOC_PROF* variable asks for profiling from the start.
+ * links libgcc_eh).  On x86-64 Linux that is all: the walk there is
+ * prof_unwind.c's, which asks libgcc only about frames it cannot decode.
+ * Elsewhere libgcc_s is loaded, but only outside malloc: when the program
+ * calls ox_prof_start, or at load time when an OXALLOC_PROF* variable asks
+ * for profiling from the start.
  */
 #include <dlfcn.h>
 #include <string.h>
@@ -68,16 +70,21 @@ static _Unwind_Reason_Code trace_frame(struct _Unwind_Context *ctx, void *arg) {
 }
 
 /* Frame 0 is this function's own, unless it was a tail call. */
-void _ox_libgcc_backtrace(ox_prof_trace_t *t) {
+bool _ox_libgcc_backtrace(ox_prof_trace_t *t) {
+  if (!atomic_load_explicit(&ready, memory_order_acquire)) return false;
   t->n = 0;
-  if (atomic_load_explicit(&ready, memory_order_acquire)) backtrace(trace_frame, t);
+  backtrace(trace_frame, t);
+  return true;
 }
 
 /* ---- loading at process start ---------------------------------------------
  * Profiling asked for by the environment starts inside the first
- * allocation, where nothing may be loaded; this constructor loads the
- * unwinder before the program runs (allocations made before it, by other
- * libraries' constructors, are sampled without a stack). */
+ * allocation, where nothing may be loaded; where the walk is libgcc's,
+ * this constructor loads the unwinder before the program runs
+ * (allocations made before it, by other libraries' constructors, are
+ * sampled without a stack).  On x86-64 Linux nothing is loaded, and
+ * nothing is done here: profiling starts with the first allocation. */
+#if !OX_PROF_OWN_WALK
 extern char **environ;
 
 __attribute__((constructor)) static void libgcc_load_for_profiling(void) {
@@ -87,3 +94,4 @@ __attribute__((constructor)) static void libgcc_load_for_profiling(void) {
   _ox_process_init();
   if (_ox_prof_ever) _ox_libgcc_find(true);
 }
+#endif

@@ -23,10 +23,12 @@
 /* The interned stack (_ox_prof_stack_of's index) of the walk from this
  * very instruction, with its registers: the cached rules of prof_unwind.c
  * (the thread's last walk, when this one retraces it exactly, saves the
- * stripping and interning), or libgcc when they cannot tell (no stack
- * when libgcc's unwinder is not there: prof_libgcc.c). */
+ * stripping and interning), or libgcc when they cannot tell; without
+ * libgcc in the process, the frames up to the one they could not decode
+ * (none elsewhere than x86-64 when libgcc_s could not be loaded). */
 OX_INLINE uint32_t _ox_prof_capture(ox_prof_trace_t *t) {
-#if defined(__x86_64__) && defined(__linux__)
+  t->n = 0;
+#if OX_PROF_OWN_WALK
   uintptr_t ip, sp, fp;
   uint32_t stack;
   OX_PROF_HERE(ip, sp, fp);

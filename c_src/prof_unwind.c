@@ -25,7 +25,7 @@
 
 #include "internal.h"
 
-#if defined(__x86_64__) && defined(__linux__)
+#if OX_PROF_OWN_WALK
 
 #define CACHE_SLOTS         4096
 #define OX_UNWIND_MAX_FRAME ((uintptr_t)1 << 24)
@@ -136,6 +136,39 @@ static void skip_encoded(cursor_t *c, uint8_t enc) {
   default:
     c->bad = true;
   }
+}
+
+/* Reads an unsigned value of encoding `enc` (its low four bits). */
+static uint64_t read_value(cursor_t *c, uint8_t enc) {
+  uint64_t v = 0;
+  size_t n = 0;
+  switch (enc & 0x0f) {
+  case 0x01:
+    return uleb(c);
+  case 0x02:
+  case 0x0a:
+    n = 2;
+    break;
+  case 0x03:
+  case 0x0b:
+    n = 4;
+    break;
+  case 0x00:
+  case 0x04:
+  case 0x0c:
+    n = 8;
+    break;
+  default:
+    c->bad = true;
+    return 0;
+  }
+  if ((size_t)(c->end - c->p) < n) {
+    c->bad = true;
+    return 0;
+  }
+  memcpy(&v, c->p, n); /* little-endian */
+  c->p += n;
+  return v;
 }
 
 typedef struct {
@@ -315,11 +348,14 @@ static uint32_t read32(const uint8_t *p) {
 /* The rule at `pc` (a return address - 1, or the first frame's own pc);
  * 0 when libgcc must decide. */
 static uint64_t decode(uintptr_t pc, uintptr_t *fn) {
-  eh_bases_t bases;
-  const uint8_t *fde = _ox_libgcc_find_fde((void *)pc, &bases);
   *fn = 0;
-  if (!fde) return 0;
-  *fn = (uintptr_t)bases.func;
+  const uint8_t *fde = _ox_prof_fde_find(pc, fn);
+  if (!fde) { /* no search table: libgcc's registered FDEs, if the process has libgcc */
+    eh_bases_t bases;
+    fde = _ox_libgcc_find_fde((void *)pc, &bases);
+    if (!fde) return 0;
+    *fn = (uintptr_t)bases.func;
+  }
   uint32_t flen = read32(fde);
   if (flen == 0 || flen == 0xffffffffu) return 0;
   const uint8_t *cie = fde + 4 - read32(fde + 4);
@@ -358,14 +394,14 @@ static uint64_t decode(uintptr_t pc, uintptr_t *fn) {
   }
   if (c.bad) return 0;
   state_t init = {0}, s;
-  uintptr_t loc = (uintptr_t)bases.func;
+  uintptr_t loc = *fn;
   if (!run_cfa(&c, &init, &init, &loc, UINTPTR_MAX, code_align, data_align)) return 0;
   s = init;
   cursor_t f = {fde + 8, fde + 4 + flen, false};
-  skip_encoded(&f, fde_enc);        /* pc_begin */
-  skip_encoded(&f, fde_enc & 0x0f); /* pc_range: a value, never relative */
+  skip_encoded(&f, fde_enc);                       /* pc_begin */
+  uint64_t range = read_value(&f, fde_enc & 0x0f); /* pc_range: a value, never relative */
   if (fde_aug) skip(&f, uleb(&f));
-  if (f.bad) return 0;
+  if (f.bad || pc - *fn >= range) return 0; /* pc in no function's range: no rule */
   if (!run_cfa(&f, &s, &init, &loc, pc, code_align, data_align)) return 0;
   if (s.cfa_reg != REG_RSP && s.cfa_reg != REG_RBP) return 0;
   if (s.cfa_off < 0 || s.cfa_off > INT32_MAX || s.rbp_off < INT16_MIN || s.rbp_off > INT16_MAX)
@@ -516,7 +552,10 @@ static bool walk(rule_slot_t *cache_t, walk_memo_t *m, bool *same, ox_prof_trace
     } else {
       if (k < known) known = k; /* the walk left the memo's path here */
       rule = rule_for(cache_t, pc, &fn);
-      if (!(rule & R_OK)) return false;
+      if (!(rule & R_OK)) { /* what libgcc may walk on from; the frames so far otherwise */
+        t->ip[k] = ip, t->fn[k] = 0, t->n++;
+        return false;
+      }
       if (m) m->ip[k] = ip, m->fn[k] = fn, m->rule[k] = rule;
     }
     t->ip[k] = ip;

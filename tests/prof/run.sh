@@ -168,6 +168,16 @@ else
   ko "leak_report" "$(head -20 "$OUT/leaks.txt")"
 fi
 
+# 12b. A stack through a signal frame, which the walk of x86-64 does not
+# decode, in a program without libgcc (C under LD_PRELOAD): the frames up
+# to the signal frame, not an unknown stack.
+if run OXALLOC_PROF_LEAKS=1 OXALLOC_PROF_SAMPLE=65536 LD_PRELOAD="$SO" "$OUT/split" signal \
+  2>"$OUT/leaks_signal.txt" && grep -q 'alloc_in_signal_handler+0x' "$OUT/leaks_signal.txt"; then
+  ok "leak_report_signal_frame (the handler's frames named)"
+else
+  ko "leak_report_signal_frame" "$(head -20 "$OUT/leaks_signal.txt")"
+fi
+
 # 13. Off: without OXALLOC_PROF* nothing is sampled (an empty profile).
 if run LD_PRELOAD="$SO" "$OUT/split" free && run "$OUT/dump_off" "$OUT/off.pb.gz" &&
   top "$OUT/dump_off" "$OUT/off.pb.gz" alloc_space "$OUT/off.top" && grep -q 'of 0 total' "$OUT/off.top"; then

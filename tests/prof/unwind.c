@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unwind.h>
 
+#include "oxalloc.h"
 #include "prof_trace.h"
 
 #if defined(__x86_64__)
@@ -198,6 +199,46 @@ static void memo_scenarios(void) {
         failures++;
 }
 
+/* prof_fde.c's look-up in .eh_frame_hdr against libgcc's _Unwind_Find_FDE,
+ * at every 5th byte of the first 4 KiB of functions of this program, of
+ * liboxalloc.a and of libc: where libgcc finds an FDE, the same FDE and
+ * function start. */
+int main(void);
+
+static void fde_lookup_matches_libgcc(void) {
+  static const struct {
+    const char *name;
+    uintptr_t start;
+  } code[] = {
+      {"main", (uintptr_t)main},           {"compare", (uintptr_t)compare},
+      {"ox_malloc", (uintptr_t)ox_malloc}, {"_ox_prof_fde_find", (uintptr_t)_ox_prof_fde_find},
+      {"qsort", (uintptr_t)qsort},         {"pthread_create", (uintptr_t)pthread_create},
+      {"fopen", (uintptr_t)fopen}};
+  int checked = 0, wrong = 0;
+  for (size_t f = 0; f < sizeof code / sizeof code[0]; f++)
+    for (uintptr_t pc = code[f].start; pc < code[f].start + 4096; pc += 5) {
+      struct {
+        void *tbase, *dbase, *func;
+      } bases;
+      const void *theirs = _ox_libgcc_find_fde((void *)pc, &bases);
+      if (!theirs) continue;
+      uintptr_t fn = 0;
+      const uint8_t *ours = _ox_prof_fde_find(pc, &fn);
+      checked++;
+      if (ours != theirs || fn != (uintptr_t)bases.func) {
+        if (wrong++ < 3)
+          printf("  %s+%#lx: FDE %p fn %#lx, libgcc %p fn %#lx\n", code[f].name,
+                 (unsigned long)(pc - code[f].start), (const void *)ours, (unsigned long)fn, theirs,
+                 (unsigned long)(uintptr_t)bases.func);
+      }
+    }
+  if (wrong == 0 && checked > 1000)
+    printf("PASS fde_lookup_matches_libgcc (%d addresses)\n", checked);
+  else
+    printf("FAIL fde_lookup_matches_libgcc: %d of %d addresses differ\n", wrong, checked),
+        failures++;
+}
+
 static void *thread_main(void *arg) {
   (void)arg;
   recurse("thread_recursion", 10);
@@ -224,6 +265,7 @@ int main(void) {
     printf("FAIL stacks_ready: no stack table\n0 passed, 1 failed\n");
     return 1;
   }
+  fde_lookup_matches_libgcc();
   memo_scenarios();
   scenarios("cold");   /* rules decoded */
   scenarios("cached"); /* rules from the cache */
