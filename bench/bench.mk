@@ -7,6 +7,7 @@
 #   make bench-quick      a smoke test in about a minute (build/bench/quick/)
 #   make bench-callgrind  instructions per alloc+free pair only
 #   make bench-prof-cost  the heap profiler's cost in instructions, per workload
+#   make bench-prof-pairs the heap profiler's cost in wall time, from paired runs
 #
 # Only bench-publish writes into the checkout.  Nothing here stops when
 # oxalloc fails to build: its rows become FAILED.
@@ -108,6 +109,12 @@ bench-callgrind: $(BENCH_FASTPATH) bench-build-ox
 .PHONY: bench-prof-cost
 bench-prof-cost: $(BENCH_BUILD)/oxbench release
 	bash bench/prof_cost.sh $(BENCH_BUILD)/oxbench $(abspath $(BUILD)/liboxalloc.so)
+
+# The heap profiler's cost in wall time, from pairs of runs on and off
+# per workload (docs/profiling.md, "Cost").
+.PHONY: bench-prof-pairs
+bench-prof-pairs: $(BENCH_BUILD)/oxbench release bench-rust
+	python3 bench/prof_pairs.py $(BENCH_BUILD) $(abspath $(BUILD)/liboxalloc.so)
 
 # The cost of the secure build (make secure) against the release build.
 .PHONY: bench-secure
