@@ -141,13 +141,7 @@ static ox_block_t *secure_shuffle_first(ox_page_t *page, uint8_t *first, uint32_
  * sampled allocation. */
 OX_INLINE void prof_grant(ox_page_t *page, uint32_t n) {
   if (!_ox_prof_sampling()) return;
-  int64_t bytes = (int64_t)n * page->block_size;
-  if (OX_LIKELY(_ox_prof_tl_epoch == atomic_load_explicit(&_ox_prof_epoch, memory_order_relaxed) &&
-                bytes < _ox_prof_countdown)) {
-    _ox_prof_countdown -= bytes;
-    return;
-  }
-  _ox_prof_grant(page, n);
+  if (!_ox_prof_charge_short((int64_t)n * page->block_size)) _ox_prof_grant(page, n);
 }
 
 /* Link the next run of never-used blocks into the (empty) free list.
