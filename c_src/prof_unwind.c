@@ -104,47 +104,15 @@ static void skip(cursor_t *c, size_t n) {
     c->p += n;
 }
 
-/* Skips a pointer of encoding `enc` (only its size matters here). */
-static void skip_encoded(cursor_t *c, uint8_t enc) {
-  if (enc == 0xff) return; /* DW_EH_PE_omit */
-  if ((enc & 0x70) == 0x50) {
-    c->bad = true;
-    return;
-  } /* aligned: not handled */
-  switch (enc & 0x0f) {
-  case 0x00:
-    skip(c, 8);
-    break; /* absptr */
-  case 0x01:
-    uleb(c);
-    break;
-  case 0x09:
-    sleb(c);
-    break;
-  case 0x02:
-  case 0x0a:
-    skip(c, 2);
-    break;
-  case 0x03:
-  case 0x0b:
-    skip(c, 4);
-    break;
-  case 0x04:
-  case 0x0c:
-    skip(c, 8);
-    break;
-  default:
-    c->bad = true;
-  }
-}
-
-/* Reads an unsigned value of encoding `enc` (its low four bits). */
+/* Reads a value of encoding `enc`: its low four bits, the size and
+ * signedness (what it is relative to is left to the caller). */
 static uint64_t read_value(cursor_t *c, uint8_t enc) {
-  uint64_t v = 0;
-  size_t n = 0;
+  size_t n;
   switch (enc & 0x0f) {
   case 0x01:
     return uleb(c);
+  case 0x09:
+    return (uint64_t)sleb(c);
   case 0x02:
   case 0x0a:
     n = 2;
@@ -153,7 +121,7 @@ static uint64_t read_value(cursor_t *c, uint8_t enc) {
   case 0x0b:
     n = 4;
     break;
-  case 0x00:
+  case 0x00: /* absptr */
   case 0x04:
   case 0x0c:
     n = 8;
@@ -162,13 +130,21 @@ static uint64_t read_value(cursor_t *c, uint8_t enc) {
     c->bad = true;
     return 0;
   }
-  if ((size_t)(c->end - c->p) < n) {
-    c->bad = true;
-    return 0;
-  }
-  memcpy(&v, c->p, n); /* little-endian */
-  c->p += n;
+  const uint8_t *at = c->p;
+  skip(c, n);
+  if (c->p != at + n) return 0; /* too short: skip marked the cursor bad */
+  uint64_t v = 0;
+  memcpy(&v, at, n); /* little-endian */
   return v;
+}
+
+/* Skips a pointer of encoding `enc` (only its size matters here). */
+static void skip_encoded(cursor_t *c, uint8_t enc) {
+  if (enc == 0xff) return; /* DW_EH_PE_omit */
+  if ((enc & 0x70) == 0x50)
+    c->bad = true; /* aligned: not handled */
+  else
+    read_value(c, enc);
 }
 
 typedef struct {
